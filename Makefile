@@ -1,0 +1,131 @@
+# Mobility suite: mobiked (IKEv2/MOBIKE) + mipd (Mobile IP) + mobctl.
+#
+#   make            build everything into build/
+#   make check      install missing Debian packages, build, run unit, fuzz-corpus
+#                   and lab integration tests
+#   make asan check the same with AddressSanitizer + UBSan (build/asan/)
+#   make demo       bring the lab up and run the end-to-end scenario
+#   make fuzz       libFuzzer harnesses (clang), run each for FUZZ_SECONDS
+#   make install DESTDIR= PREFIX=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+
+ifneq ($(filter asan,$(MAKECMDGOALS)),)
+SAN := 1
+endif
+ifeq ($(SAN),1)
+B       := build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT     := -O1
+else
+B       := build
+OPT     := -O2
+endif
+export SAN
+
+PKGS    := openssl libmnl libconfig
+# Deferred (=) so that pkg-config runs only in recipes, after deps.sh.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla -Wno-unused-parameter
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -I. \
+             $(PKG_CFLAGS) -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+COMMON_SRC  := $(wildcard common/*.c)
+POLICY_SRC  := $(wildcard policy/*.c)
+MOBIKED_SRC := $(wildcard mobiked/*.c)
+MIPD_SRC    := $(wildcard mipd/*.c)
+
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+LIBCOMMON := $(B)/libcommon.a
+LIBPOLICY := $(B)/libpolicy.a
+BINS      := $(B)/mobiked $(B)/mipd $(B)/mobctl
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/replay_%,$(FUZZ_SRC))
+
+.SECONDARY:
+
+.PHONY: all asan check unit fuzz-replay lab-test demo deps fuzz install clean format
+
+all: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
+
+# Marker goal: `make asan check` builds and tests under sanitizers.
+asan: deps
+	@$(MAKE) --no-print-directory all
+
+deps:
+	@./tests/deps.sh
+
+# The sub-make runs after deps.sh so pkg-config sees the installed packages.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) ./tests/run.sh
+
+unit fuzz-replay lab-test: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) ./tests/run.sh $@
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) ./tests/lab/demo.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(LIBPOLICY): $(call obj,$(POLICY_SRC))
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(B)/mobiked: $(call obj,$(MOBIKED_SRC)) $(LIBPOLICY) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/mipd: $(call obj,$(MIPD_SRC)) $(LIBPOLICY) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/mobctl: $(call obj,common/cli/mobctl.c) $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBPOLICY) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# Each fuzz harness linked with a corpus replayer: `make check` runs the
+# corpus through the same entry point libFuzzer uses.
+$(B)/tests/replay_%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIBPOLICY) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@./tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+install: $(BINS)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/doc/mobility/examples
+	install -m 755 $(B)/mobiked $(B)/mipd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 $(B)/mobctl $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 conf/*.conf $(DESTDIR)$(PREFIX)/share/doc/mobility/examples/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

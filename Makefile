@@ -47,7 +47,9 @@ MIPD_SRC    := $(wildcard mipd/*.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 
-obj = $(patsubst %.c,$(B)/%.o,$(1))
+# Objects live under obj/ so that build/mobiked (a binary) never collides
+# with the mobiked/ source directory's objects.
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIBCOMMON := $(B)/libcommon.a
 LIBPOLICY := $(B)/libpolicy.a
 BINS      := $(B)/mobiked $(B)/mipd $(B)/mobctl
@@ -80,7 +82,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) ./tests/lab/demo.sh
 
-$(B)/%.o: %.c
+$(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -99,15 +101,16 @@ $(B)/mipd: $(call obj,$(MIPD_SRC)) $(LIBPOLICY) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/mobctl: $(call obj,common/cli/mobctl.c) $(LIBCOMMON)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIBPOLICY) $(LIBCOMMON)
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # Each fuzz harness linked with a corpus replayer: `make check` runs the
 # corpus through the same entry point libFuzzer uses.
-$(B)/tests/replay_%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(LIBPOLICY) $(LIBCOMMON)
+$(B)/tests/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(LIBPOLICY) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

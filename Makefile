@@ -43,6 +43,10 @@ COMMON_SRC  := $(wildcard common/*.c)
 POLICY_SRC  := $(wildcard policy/*.c)
 MOBIKED_SRC := $(wildcard mobiked/*.c)
 MIPD_SRC    := $(wildcard mipd/*.c)
+# Everything but main.c goes into per-daemon archives so tests link the
+# protocol code without the daemon's main().
+MOBIKED_LIB_SRC := $(filter-out mobiked/main.c,$(MOBIKED_SRC))
+MIPD_LIB_SRC    := $(filter-out mipd/main.c,$(MIPD_SRC))
 
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
@@ -52,6 +56,9 @@ FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIBCOMMON := $(B)/libcommon.a
 LIBPOLICY := $(B)/libpolicy.a
+LIBMOBIKED := $(B)/libmobiked.a
+LIBMIPD   := $(B)/libmipd.a
+TEST_LIBS := $(LIBMOBIKED) $(LIBMIPD) $(LIBPOLICY) $(LIBCOMMON)
 BINS      := $(B)/mobiked $(B)/mipd $(B)/mobctl
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/replay_%,$(FUZZ_SRC))
@@ -94,23 +101,31 @@ $(LIBPOLICY): $(call obj,$(POLICY_SRC))
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(B)/mobiked: $(call obj,$(MOBIKED_SRC)) $(LIBPOLICY) $(LIBCOMMON)
+$(LIBMOBIKED): $(call obj,$(MOBIKED_LIB_SRC))
+	@mkdir -p $(@D)
+	rm -f $@; $(AR) rcs $@ $^
+
+$(LIBMIPD): $(call obj,$(MIPD_LIB_SRC))
+	@mkdir -p $(@D)
+	rm -f $@; $(AR) rcs $@ $^
+
+$(B)/mobiked: $(B)/obj/mobiked/main.o $(LIBMOBIKED) $(LIBPOLICY) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/mipd: $(call obj,$(MIPD_SRC)) $(LIBPOLICY) $(LIBCOMMON)
+$(B)/mipd: $(B)/obj/mipd/main.o $(LIBMIPD) $(LIBPOLICY) $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/mobctl: $(call obj,common/cli/mobctl.c) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(LIBPOLICY) $(LIBCOMMON)
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(TEST_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # Each fuzz harness linked with a corpus replayer: `make check` runs the
 # corpus through the same entry point libFuzzer uses.
-$(B)/tests/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(LIBPOLICY) $(LIBCOMMON)
+$(B)/tests/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(TEST_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

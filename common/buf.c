@@ -1,10 +1,15 @@
 #include "common/buf.h"
 
+#include <stdint.h>
 #include <string.h>
+
+/* Stands in for a NULL buffer: NULL + 0 is undefined, and take()/put()
+ * returning NULL for a zero-length get or put would read as a failure. */
+static uint8_t no_data[1];
 
 void rb_init(struct rbuf *r, const void *data, size_t len)
 {
-	r->data = data;
+	r->data = data ? data : no_data;
 	r->len = data ? len : 0;
 	r->pos = 0;
 	r->failed = false;
@@ -85,7 +90,10 @@ int rb_bytes(struct rbuf *r, void *dst, size_t n)
 	const uint8_t *p = take(r, n);
 
 	if (!p) {
-		if (n)
+		/* No object is larger than PTRDIFF_MAX: such an n is an
+		 * underflowed length, and must fail, not become a memset
+		 * far past the end of dst. */
+		if (n && n <= PTRDIFF_MAX)
 			memset(dst, 0, n);
 		return -1;
 	}
@@ -126,7 +134,7 @@ int rb_end(const struct rbuf *r)
 
 void wb_init(struct wbuf *w, void *data, size_t cap)
 {
-	w->data = data;
+	w->data = data ? data : no_data;
 	w->cap = data ? cap : 0;
 	w->len = 0;
 	w->failed = false;

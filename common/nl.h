@@ -83,6 +83,9 @@ void nlmon_close(struct nlmon *m);
 int nl_parse(const void *buf, size_t len, nl_event_cb cb, void *arg);
 
 const char *nl_event_name(enum nl_event_type t);
+/* Finds the NLMSG_ERROR or NLMSG_DONE answering request seq in a buffer:
+ * 1 with *err = 0 or -errno, 0 if absent, -1 if malformed. */
+int nl_parse_status(const void *buf, size_t len, uint32_t seq, int *err);
 
 int nl_addr_add(int ifindex, const struct ipaddr *a, unsigned plen);
 int nl_addr_del(int ifindex, const struct ipaddr *a, unsigned plen);

@@ -68,7 +68,7 @@ static void check_bad_configs(void **state)
 {
 	char out[4096];
 
-	write_conf("syntax.conf", "role = \"mn\"\nlog = {};\n");
+	write_conf("syntax.conf", "role = \"mn\";\nlog = { level = ; };\n");
 	assert_int_not_equal(run("mipd", "syntax.conf", out, sizeof(out)), 0);
 	assert_non_null(strstr(out, "syntax.conf:2: syntax error"));
 
@@ -151,7 +151,9 @@ static void garbage_keeps_daemon_up(void **state)
 	free(big);
 	assert_non_null(strstr(reply, "\"ok\":false"));
 
-	call_raw(fd, "{\"cmd\":\x01\x00\xff}\n", 11, reply, sizeof(reply));
+	static const char garbled[] = "{\"cmd\":\x01\x00\xff}\n";
+
+	call_raw(fd, garbled, sizeof(garbled) - 1, reply, sizeof(reply));
 	assert_non_null(strstr(reply, "\"ok\":false"));
 	call_raw(fd, "[1,2,3]\n", 8, reply, sizeof(reply));
 	assert_non_null(strstr(reply, "\"ok\":false"));

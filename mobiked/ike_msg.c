@@ -56,7 +56,7 @@ static bool first_copy(bool *has)
 }
 
 union scratch {
-	struct ike_sa sa;
+	struct ike_sa_pl sa;
 	struct ike_ke ke;
 	struct ike_chunk chunk;
 	struct ike_id id;

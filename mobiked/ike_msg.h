@@ -84,7 +84,7 @@ struct ike_proposal {
 	struct ike_transform trans[IKE_MAX_TRANSFORMS];
 };
 
-struct ike_sa {
+struct ike_sa_pl {
 	uint8_t nprop;
 	struct ike_proposal prop[IKE_MAX_PROPOSALS];
 };
@@ -174,7 +174,7 @@ struct ike_msg {
 	 * placement check rejects a second one. */
 	bool has_sa, has_ke, has_nonce, has_idi, has_idr, has_auth, has_cp;
 	bool has_tsi, has_tsr, has_eap, has_sk, has_skf;
-	struct ike_sa sa;
+	struct ike_sa_pl sa;
 	struct ike_ke ke;
 	struct ike_chunk nonce; /* Ni or Nr, by direction */
 	struct ike_id idi, idr;
@@ -205,7 +205,7 @@ int ike_parse_inner(struct ike_msg *m, uint8_t first, const uint8_t *pt,
 		    size_t len);
 
 /* One payload body (after the generic header); public for tests. */
-int ike_parse_sa(struct rbuf *r, struct ike_sa *sa);
+int ike_parse_sa(struct rbuf *r, struct ike_sa_pl *sa);
 int ike_parse_ke(struct rbuf *r, struct ike_ke *ke);
 int ike_parse_nonce(struct rbuf *r, struct ike_chunk *n);
 int ike_parse_id(struct rbuf *r, struct ike_id *id);
@@ -271,7 +271,7 @@ void ike_pl_end(struct ike_builder *b);
 void ike_build_raw(struct ike_builder *b, uint8_t type, bool critical,
 		   const void *body, size_t len);
 
-void ike_build_sa(struct ike_builder *b, const struct ike_sa *sa);
+void ike_build_sa(struct ike_builder *b, const struct ike_sa_pl *sa);
 void ike_build_ke(struct ike_builder *b, const struct ike_ke *ke);
 void ike_build_nonce(struct ike_builder *b, const struct ike_chunk *n);
 /* type: IKE_PL_IDI or IKE_PL_IDR */

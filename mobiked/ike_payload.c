@@ -137,7 +137,7 @@ static int parse_proposal(struct rbuf *r, struct ike_proposal *p)
 }
 
 /* 3.3: one or more proposals, nothing else. */
-int ike_parse_sa(struct rbuf *r, struct ike_sa *sa)
+int ike_parse_sa(struct rbuf *r, struct ike_sa_pl *sa)
 {
 	int rc;
 
@@ -195,7 +195,7 @@ static void build_proposal(struct ike_builder *b, const struct ike_proposal *p,
 	wb_set_u16(b->w, len_off, (uint16_t)(b->w->len - off));
 }
 
-void ike_build_sa(struct ike_builder *b, const struct ike_sa *sa)
+void ike_build_sa(struct ike_builder *b, const struct ike_sa_pl *sa)
 {
 	ike_pl_begin(b, IKE_PL_SA, false);
 	if (sa->nprop > IKE_MAX_PROPOSALS)

@@ -46,17 +46,22 @@ run_fuzz_replay() {
 }
 
 run_lab() {
-	local t out p f rc
+	local t log p f rc
+	log=$(mktemp)
 	for t in tests/lab/test_*.sh; do
 		[ -x "$t" ] || continue
 		echo "== lab: ${t##*/}"
-		out=$(B="$B" timeout 900 "$t" 2>&1 | tee /dev/stderr); rc=$?
-		p=$(echo "$out" | sed -n 's/^\([0-9]*\) passed, [0-9]* failed.*/\1/p' | tail -1)
-		f=$(echo "$out" | sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' | tail -1)
+		# tee to a file, not /dev/stderr: reopening that truncates a
+		# redirected log.
+		B="$B" timeout 900 "$t" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+		p=$(sed -n 's/^\([0-9]*\) passed, [0-9]* failed.*/\1/p' "$log" | tail -1)
+		f=$(sed -n 's/^[0-9]* passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -1)
 		p=${p:-0} f=${f:-0}
 		[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
 		count "$p" "$f" "${t##*/}"
-	done 2>&1
+	done
+	rm -f "$log"
 }
 
 [ $# -eq 0 ] && set -- unit fuzz-replay lab-test

@@ -220,7 +220,7 @@ static void add_trans(struct ike_proposal *p, uint8_t type, uint16_t id,
 }
 
 /* aes256gcm16-prfsha384-x25519, aes256-sha256-modp2048 (RFC 7296 3.3) */
-static void ike_proposals(struct ike_sa *sa)
+static void ike_proposals(struct ike_sa_pl *sa)
 {
 	struct ike_proposal *p;
 
@@ -240,7 +240,7 @@ static void ike_proposals(struct ike_sa *sa)
 	add_trans(p, IKE_TRANS_DH, IKE_DH_MODP2048, 0);
 }
 
-static void esp_proposal(struct ike_sa *sa, uint8_t num)
+static void esp_proposal(struct ike_sa_pl *sa, uint8_t num)
 {
 	struct ike_proposal *p = &sa->prop[sa->nprop++];
 
@@ -254,7 +254,7 @@ static void esp_proposal(struct ike_sa *sa, uint8_t num)
 	add_trans(p, IKE_TRANS_ESN, IKE_ESN_NO, 0);
 }
 
-static void assert_sa_equal(const struct ike_sa *a, const struct ike_sa *b)
+static void assert_sa_equal(const struct ike_sa_pl *a, const struct ike_sa_pl *b)
 {
 	assert_int_equal(a->nprop, b->nprop);
 	for (unsigned i = 0; i < a->nprop; i++) {
@@ -296,7 +296,7 @@ static struct ike_ts ts(const char *start, const char *end, uint8_t proto,
 /* HDR, SAi1, KEi, Ni, N(NAT_D_SRC), N(NAT_D_DST), V */
 static size_t sa_init_req(struct tmsg *t)
 {
-	struct ike_sa sa;
+	struct ike_sa_pl sa;
 	struct ike_ke ke = {IKE_DH_CURVE25519, chunk(blob, 32)};
 	struct ike_chunk nonce = chunk(blob + 32, 32), vid = chunk(blob, 16);
 	struct ike_notify_pl src = notify(IKE_N_NAT_DETECTION_SOURCE_IP, blob,
@@ -321,7 +321,7 @@ static void rt_sa_ke_nonce(void **state)
 {
 	struct tmsg t;
 	struct ike_msg m;
-	struct ike_sa sa;
+	struct ike_sa_pl sa;
 	size_t len = sa_init_req(&t);
 
 	save("sa_init_req", t.buf, len);
@@ -348,7 +348,7 @@ static void rt_sa_child_and_rekey(void **state)
 {
 	struct tmsg in, t;
 	struct ike_msg m;
-	struct ike_sa sa = {0}, rekey;
+	struct ike_sa_pl sa = {0}, rekey;
 	struct ike_chunk nonce = chunk(blob, 16);
 
 	esp_proposal(&sa, 1);
@@ -404,7 +404,7 @@ static void rt_id_each_type(void **state)
 
 static void build_auth_req(struct tmsg *in)
 {
-	struct ike_sa sa = {0};
+	struct ike_sa_pl sa = {0};
 	struct ike_ts_set tsi = {1,
 				 {ts("0.0.0.0", "255.255.255.255", 0, 0,
 				     65535)}},
@@ -762,7 +762,7 @@ static void sample_parses(void **state)
 	uint8_t p[512];
 	size_t len = sample_sa_init(p);
 	struct ike_msg m;
-	struct ike_sa sa;
+	struct ike_sa_pl sa;
 	const struct ike_notify_pl *n;
 
 	assert_int_equal(len, 266);
@@ -947,7 +947,7 @@ static void unknown_attr_recorded(void **state)
 	    14, 1, 0, 0,  12, 0x00,	     99, 0, 2, 0xab, 0xcd,
 	};
 	struct rbuf r;
-	struct ike_sa sa;
+	struct ike_sa_pl sa;
 
 	rb_init(&r, body, sizeof(body));
 	assert_int_equal(ike_parse_sa(&r, &sa), IKE_OK);
@@ -1148,7 +1148,7 @@ static int place_inner(uint8_t exchange, bool response, struct tmsg *in,
 static void place_sa_init(void **state)
 {
 	struct tmsg t;
-	struct ike_sa sa;
+	struct ike_sa_pl sa;
 	struct ike_chunk no = chunk(blob, 32);
 	struct ike_ke ke = {IKE_DH_ECP256, chunk(blob, 64)};
 	uint8_t bad;
@@ -1226,7 +1226,7 @@ static void place_error_responses(void **state)
 static void place_auth_and_child(void **state)
 {
 	struct tmsg in;
-	struct ike_sa sa = {0};
+	struct ike_sa_pl sa = {0};
 	struct ike_ts_set set = {1,
 				 {ts("10.0.0.0", "10.0.0.255", 0, 0, 65535)}};
 	struct ike_chunk no = chunk(blob, 32);
@@ -1270,7 +1270,7 @@ static void place_auth_and_child(void **state)
 static void place_auth_resp_and_mobike(void **state)
 {
 	struct tmsg in, t;
-	struct ike_sa sa = {0};
+	struct ike_sa_pl sa = {0};
 	struct ike_ts_set tsi = {1, {ts("10.3.0.7", "10.3.0.7", 0, 0, 65535)}},
 			  tsr = {1,
 				 {ts("10.1.0.0", "10.1.255.255", 0, 0, 65535)}};

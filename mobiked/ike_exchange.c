@@ -1,0 +1,425 @@
+/*
+ * ike_exchange.c - exchanges: build a request from an ordered task list,
+ * protect it (SK, RFC 7296 3.14) once keys exist, send and retransmit it
+ * (2.1, 2.4), and take the response: parse, verify and decrypt, check the
+ * payload placement, and only then run the tasks' process steps.  A
+ * message failing any of those checks is dropped without touching SA
+ * state (2.21).  Requests from the gateway (INFORMATIONAL) are answered
+ * by the responder steps; the answer is cached and replayed for a
+ * retransmitted request (2.1).
+ */
+#define LOG_TAG "ike"
+
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "mobiked/ike_task.h"
+
+/* --- building and sending ------------------------------------------------ */
+
+static void fill_hdr(struct ike_engine *e, struct ike_hdr *h, uint8_t type,
+		     uint32_t msgid, bool response)
+{
+	memset(h, 0, sizeof(*h));
+	h->spi_i = e->sa.spi_i;
+	h->spi_r = type == IKE_SA_INIT && !response ? 0 : e->sa.spi_r;
+	h->version = IKE_VERSION;
+	h->exchange = type;
+	/* 3.1: we are always the original initiator of the IKE SA. */
+	h->flags = IKE_FLAG_INITIATOR | (response ? IKE_FLAG_RESPONSE : 0);
+	h->msgid = msgid;
+}
+
+/* Wraps an inner chain into HDR, SK{...} and seals it into out. */
+static int seal(struct ike_engine *e, const struct ike_hdr *h,
+		const uint8_t *inner, size_t ilen, uint8_t first, uint8_t *out,
+		size_t cap, size_t *olen)
+{
+	struct sk_ctx *c = e->sa.sk_out;
+	size_t iv = sk_iv_len(c), icv = sk_icv_len(c);
+	size_t sealed = sk_ike_sealed_len(c, ilen);
+	struct ike_sk_layout lay;
+	struct ike_builder b;
+	struct wbuf w;
+
+	wb_init(&w, out, cap);
+	ike_build_begin(&b, &w, h);
+	ike_build_sk(&b, first, iv, sealed - iv - icv, icv, &lay);
+	if (ike_build_end(&b) != IKE_OK)
+		return -1;
+	memcpy(out + lay.ct_off, inner, ilen);
+	return sk_ike_seal(c, out, cap, lay.iv_off, ilen, olen);
+}
+
+
+/* A whole message: plaintext for IKE_SA_INIT, SK-protected otherwise. */
+static int build_msg(struct ike_engine *e, const struct ike_hdr *h,
+		     build_fn fn, void *arg, uint8_t *out, size_t cap,
+		     size_t *olen)
+{
+	uint8_t inner[IKE_MAX_MSG];
+	struct ike_builder b;
+	struct wbuf w;
+	int rc;
+
+	if (h->exchange == IKE_SA_INIT) {
+		wb_init(&w, out, cap);
+		ike_build_begin(&b, &w, h);
+		rc = fn(e, &b, arg);
+		if (rc || ike_build_end(&b) != IKE_OK)
+			return -1;
+		*olen = w.len;
+		return 0;
+	}
+	if (!e->sa.sk_out)
+		return -1;
+	wb_init(&w, inner, sizeof(inner));
+	ike_build_inner_begin(&b, &w);
+	rc = fn(e, &b, arg);
+	if (rc || ike_build_end(&b) != IKE_OK)
+		return -1;
+	/* 2.4: leave room for the IV, padding and ICV. */
+	rc = seal(e, h, inner, w.len, b.first, out, cap - 64, olen);
+	memset(inner, 0, w.len);
+	return rc;
+}
+
+/* Builds and sends one request outside any exchange (no retransmit). */
+int exchange_send_oneshot(struct ike_engine *e, uint8_t type, build_fn fn,
+			  void *arg)
+{
+	uint8_t out[IKE_MAX_MSG];
+	struct ike_hdr h;
+	size_t n;
+
+	fill_hdr(e, &h, type, e->sa.req_id, false);
+	if (build_msg(e, &h, fn, arg, out, sizeof(out), &n))
+		return -1;
+	e->sa.req_id++;
+	return exchange_send_raw(e, out, n);
+}
+
+int exchange_send_raw(struct ike_engine *e, const uint8_t *p, size_t n)
+{
+	int rc = e->io.send(e->io.arg, p, n, &e->sa.remote, e->sa.natt,
+			    e->sa.natt);
+
+	e->stats.tx++;
+	if (rc < 0)
+		log_debug("send to gateway failed: %s", strerror(-rc));
+	return rc;
+}
+
+static int build_tasks(struct ike_engine *e, struct ike_builder *b, void *arg)
+{
+	const struct task *t;
+
+	for (unsigned i = 0; i < e->x.ntasks; i++) {
+		t = e->x.tasks[i];
+		if (t->build_i && t->build_i(e, b)) {
+			log_err("%s: building the request failed", t->name);
+			return -1;
+		}
+	}
+	return b->failed ? -1 : 0;
+}
+
+static int send_request(struct ike_engine *e)
+{
+	struct ike_hdr h;
+
+	fill_hdr(e, &h, e->x.type, e->sa.req_id, false);
+	if (build_msg(e, &h, build_tasks, NULL, e->x.pkt, sizeof(e->x.pkt),
+		      &e->x.len))
+		return -1;
+	log_debug("sending %s request #%u (%zu bytes)",
+		  ike_exchange_name(e->x.type), e->sa.req_id, e->x.len);
+	e->x.tries = 0;
+	e->x.wait_ms = e->conf->retransmit.timeout_ms;
+	timer_arm_ms(e->loop, &e->sa.t_retransmit, e->x.wait_ms);
+	exchange_send_raw(e, e->x.pkt, e->x.len);
+	return 0;
+}
+
+int exchange_start(struct ike_engine *e, uint8_t type,
+		   const struct task *const *tasks, unsigned n,
+		   exchange_done_cb done)
+{
+	if (e->x.active || n > IKE_MAX_TASKS)
+		return -EBUSY;
+	e->x.active = true;
+	e->x.type = type;
+	e->x.ntasks = n;
+	memcpy(e->x.tasks, tasks, n * sizeof(*tasks));
+	e->x.done = done;
+	if (send_request(e) == 0)
+		return 0;
+	e->x.active = false;
+	return -EINVAL;
+}
+
+void exchange_abort(struct ike_engine *e)
+{
+	e->x.active = false;
+	timer_cancel(e->loop, &e->sa.t_retransmit);
+}
+
+static void finish(struct ike_engine *e, int rc)
+{
+	exchange_done_cb done = e->x.done;
+
+	exchange_abort(e);
+	if (done)
+		done(e, rc);
+}
+
+/* 2.4: retransmit the identical bytes with a growing wait; give up after
+ * the configured tries. */
+void exchange_retransmit_cb(void *owner)
+{
+	struct ike_engine *e = owner;
+	const struct retransmit_conf *r = &e->conf->retransmit;
+
+	if (!e->x.active)
+		return;
+	if (e->x.tries >= r->tries) {
+		log_warn("%s request #%u: no response after %u retransmits",
+			 ike_exchange_name(e->x.type), e->sa.req_id,
+			 e->x.tries);
+		snprintf(e->last_error, sizeof(e->last_error),
+			 "no response to %s", ike_exchange_name(e->x.type));
+		finish(e, -ETIMEDOUT);
+		return;
+	}
+	e->x.tries++;
+	e->x.wait_ms = (uint64_t)((double)e->x.wait_ms * r->base);
+	if (e->x.wait_ms == 0)
+		e->x.wait_ms = 1;
+	log_info("retransmit %u of %s request #%u", e->x.tries,
+		 ike_exchange_name(e->x.type), e->sa.req_id);
+	e->stats.retransmits++;
+	timer_arm_ms(e->loop, &e->sa.t_retransmit, e->x.wait_ms);
+	exchange_send_raw(e, e->x.pkt, e->x.len);
+}
+
+/* --- receiving ----------------------------------------------------------- */
+
+static void drop(struct ike_engine *e, const char *why)
+{
+	e->stats.dropped++;
+	log_info("dropped IKE message: %s", why);
+}
+
+/* Verify + decrypt the SK payload in place and parse its content.  The
+ * ICV is checked before anything is decrypted (sk_ike_open). */
+static int open_sk(struct ike_engine *e, struct ike_msg *m, uint8_t *pkt,
+		   size_t len)
+{
+	const uint8_t *inner;
+	size_t ilen, hdr_len;
+
+	if (!m->has_sk || !e->sa.sk_in)
+		return -1;
+	hdr_len = (size_t)(m->sk.body.p - pkt);
+	if (sk_ike_open(e->sa.sk_in, pkt, len, hdr_len, &inner, &ilen))
+		return -1;
+	return ike_parse_inner(m, m->sk.first, inner, ilen);
+}
+
+static void authenticated_rx(struct ike_engine *e)
+{
+	e->sa.last_rx_ns = mono_ns();
+	if (e->sa.state == IKE_ST_ESTABLISHED && e->conf->dpd_delay_s)
+		timer_arm_ms(e->loop, &e->sa.t_dpd,
+			     (uint64_t)e->conf->dpd_delay_s * 1000);
+}
+
+static void run_process(struct ike_engine *e, const struct ike_msg *m)
+{
+	const struct task *t;
+	int rc;
+
+	for (unsigned i = 0; i < e->x.ntasks; i++) {
+		t = e->x.tasks[i];
+		rc = t->process_i ? t->process_i(e, m) : TASK_DONE;
+		if (rc == TASK_RETRY) {
+			/* Same message ID: IKE_SA_INIT starts over (2.6, 2.7). */
+			timer_cancel(e->loop, &e->sa.t_retransmit);
+			if (send_request(e))
+				finish(e, -EINVAL);
+			return;
+		}
+		if (rc != TASK_DONE) {
+			finish(e, -EPROTO);
+			return;
+		}
+	}
+	e->sa.req_id++;
+	finish(e, 0);
+}
+
+static void response_in(struct ike_engine *e, const struct ike_hdr *h,
+			uint8_t *pkt, size_t len)
+{
+	struct ike_msg m;
+	uint8_t bad = 0;
+	int rc;
+
+	if (!e->x.active || h->msgid != e->sa.req_id ||
+	    h->exchange != e->x.type || (h->flags & IKE_FLAG_INITIATOR))
+		return drop(e, "not the response we wait for");
+	rc = ike_parse(&m, pkt, len);
+	if (rc == IKE_OK && h->exchange != IKE_SA_INIT) {
+		rc = ike_check_outer(&m, true, &bad);
+		if (rc == IKE_OK)
+			rc = open_sk(e, &m, pkt, len);
+		if (rc == -1)
+			return drop(e, "integrity check failed");
+	}
+	if (rc == IKE_OK)
+		rc = ike_check_placement(&m, true, &bad);
+	if (rc != IKE_OK) {
+		log_info("%s response: %s (%s)", ike_exchange_name(h->exchange),
+			 ike_err_name(rc), ike_payload_name(bad));
+		return drop(e, "malformed response");
+	}
+	e->stats.rx++;
+	authenticated_rx(e);
+	e->cur_pkt = pkt;
+	e->cur_len = len;
+	run_process(e, &m);
+	e->cur_pkt = NULL;
+}
+
+/* --- requests from the gateway ------------------------------------------- */
+
+struct resp_arg {
+	const struct ike_msg *m;
+	uint16_t error; /* answer with just this notify */
+	uint8_t error_data;
+	bool kill_sa;
+};
+
+static int build_response(struct ike_engine *e, struct ike_builder *b,
+			  void *arg)
+{
+	struct resp_arg *a = arg;
+	struct ike_notify_pl n;
+
+	if (a->error) {
+		memset(&n, 0, sizeof(n));
+		n.type = a->error;
+		if (a->error == IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD) {
+			n.data.p = &a->error_data;
+			n.data.len = 1;
+		}
+		ike_build_notify(b, &n);
+	} else if (a->m->hdr.exchange == INFORMATIONAL) {
+		info_respond(e, a->m, b, &a->kill_sa);
+	} else {
+		/* CREATE_CHILD_SA from the gateway (rekey): not supported
+		 * yet; 1.3: answer with an error notify. */
+		memset(&n, 0, sizeof(n));
+		n.type = IKE_N_NO_ADDITIONAL_SAS;
+		ike_build_notify(b, &n);
+	}
+	return b->failed ? -1 : 0;
+}
+
+static void respond(struct ike_engine *e, const struct ike_hdr *rh,
+		    struct resp_arg *a)
+{
+	uint8_t out[IKE_MAX_MSG];
+	struct ike_hdr h;
+	size_t n;
+
+	fill_hdr(e, &h, rh->exchange, rh->msgid, true);
+	if (build_msg(e, &h, build_response, a, out, sizeof(out), &n))
+		return log_err("building the response failed");
+	e->sa.peer_req_id = rh->msgid + 1;
+	if (ike_sa_keep(&e->sa.resp_cache, &e->sa.resp_cache_len, out, n) == 0) {
+		e->sa.resp_cached = true;
+		e->sa.resp_cache_id = rh->msgid;
+	}
+	exchange_send_raw(e, out, n);
+}
+
+static bool peer_may_request(const struct ike_engine *e)
+{
+	return (e->sa.state == IKE_ST_ESTABLISHED ||
+		e->sa.state == IKE_ST_DELETING) &&
+	       e->sa.sk_in;
+}
+
+static void request_in(struct ike_engine *e, const struct ike_hdr *h,
+		       uint8_t *pkt, size_t len)
+{
+	struct resp_arg a = {0};
+	struct ike_msg m;
+	uint8_t bad = 0;
+	bool retransmit;
+	int rc;
+
+	if (!peer_may_request(e) || h->exchange == IKE_SA_INIT ||
+	    h->exchange == IKE_AUTH || (h->flags & IKE_FLAG_INITIATOR))
+		return drop(e, "unexpected request");
+	retransmit = e->sa.resp_cached && h->msgid == e->sa.resp_cache_id;
+	if (!retransmit && h->msgid != e->sa.peer_req_id)
+		return drop(e, "request with a wrong message ID");
+	rc = ike_parse(&m, pkt, len);
+	if (rc == IKE_OK)
+		rc = ike_check_outer(&m, false, &bad);
+	if (rc != IKE_OK || !m.has_sk)
+		/* 2.21.1-2: unauthenticated: never answered or acted on. */
+		return drop(e, "unprotected or malformed request");
+	rc = open_sk(e, &m, pkt, len);
+	if (rc == -1)
+		return drop(e, "integrity check failed");
+	e->stats.rx++;
+	authenticated_rx(e);
+	if (retransmit) {
+		log_debug("retransmitted request #%u: resending the response",
+			  h->msgid);
+		exchange_send_raw(e, e->sa.resp_cache, e->sa.resp_cache_len);
+		return;
+	}
+	if (rc == IKE_OK)
+		rc = ike_check_placement(&m, false, &bad);
+	if (rc == IKE_ECRITICAL) {
+		a.error = IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD; /* 2.5 */
+		a.error_data = m.critical_type;
+	} else if (rc != IKE_OK) {
+		log_info("%s request: %s (%s)", ike_exchange_name(h->exchange),
+			 ike_err_name(rc), ike_payload_name(bad));
+		a.error = ike_err_notify(rc, h);
+		if (!a.error)
+			return drop(e, "malformed request");
+	}
+	a.m = &m;
+	respond(e, h, &a);
+	if (a.kill_sa)
+		engine_sa_dead(e, "deleted by the gateway");
+}
+
+void exchange_input(struct ike_engine *e, uint8_t *pkt, size_t len,
+		    bool via_4500)
+{
+	struct ike_hdr h;
+	int rc = ike_parse_hdr(&h, pkt, len);
+
+	if (rc != IKE_OK)
+		return drop(e, ike_err_name(rc));
+	/* 2.6: an IKE_SA_INIT response may carry SPIr 0 (COOKIE etc.). */
+	if (h.spi_i != e->sa.spi_i || e->sa.state == IKE_ST_IDLE ||
+	    e->sa.state == IKE_ST_DEAD ||
+	    (e->sa.state != IKE_ST_INIT_SENT && h.spi_r != e->sa.spi_r))
+		return drop(e, "unknown IKE SA");
+	if (h.flags & IKE_FLAG_RESPONSE)
+		response_in(e, &h, pkt, len);
+	else
+		request_in(e, &h, pkt, len);
+	(void)via_4500;
+}

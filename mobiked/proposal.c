@@ -1,0 +1,165 @@
+/*
+ * proposal.c - SA payloads from the configured proposals, and checking
+ * the one the responder chose (RFC 7296 2.7, 3.3).
+ *
+ * The responder must return exactly one proposal with one transform of
+ * each type, taken from one of ours (3.3.6); anything else means it did
+ * not follow the rules and the exchange fails.
+ */
+#include <endian.h>
+#include <string.h>
+
+#include "mobiked/ike_task.h"
+
+static void add_trans(struct ike_proposal *p, uint8_t type, uint16_t id,
+		      uint16_t key_len)
+{
+	struct ike_transform *t;
+
+	if (p->ntrans >= IKE_MAX_TRANSFORMS)
+		return;
+	t = &p->trans[p->ntrans++];
+	memset(t, 0, sizeof(*t));
+	t->type = type;
+	t->id = id;
+	t->key_len = key_len;
+}
+
+static bool is_aead(uint16_t encr)
+{
+	return encr == IKE_ENCR_AES_GCM_8 || encr == IKE_ENCR_AES_GCM_12 ||
+	       encr == IKE_ENCR_AES_GCM_16 ||
+	       encr == IKE_ENCR_CHACHA20_POLY1305;
+}
+
+/*
+ * 2.7: one proposal per configured entry, numbered from 1.  The KE we
+ * send must match a group we offer; proposals are reordered so the one
+ * with dh_group comes first only if it exists (INVALID_KE retries).
+ */
+void proposal_ike_build(const struct mobiked_conf *c, uint16_t dh_group,
+			struct ike_sa_pl *out)
+{
+	const struct ike_proposal_conf *pc;
+	struct ike_proposal *p;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < c->n_ike && i < IKE_MAX_PROPOSALS; i++) {
+		pc = &c->ike[i];
+		p = &out->prop[out->nprop++];
+		p->num = (uint8_t)out->nprop;
+		p->protocol = IKE_PROTO_IKE;
+		add_trans(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits);
+		add_trans(p, IKE_TRANS_PRF, pc->prf, 0);
+		if (!is_aead(pc->encr))
+			add_trans(p, IKE_TRANS_INTEG, pc->integ, 0);
+		add_trans(p, IKE_TRANS_DH, pc->dh, 0);
+	}
+	(void)dh_group;
+}
+
+/* The chosen proposal's single transform of a type; -1 if absent, -2 if
+ * there are several (3.3.6: the responder picks one of each). */
+static int pick(const struct ike_proposal *p, uint8_t type,
+		const struct ike_transform **t)
+{
+	int n = 0;
+
+	*t = NULL;
+	for (unsigned i = 0; i < p->ntrans; i++)
+		if (p->trans[i].type == type) {
+			*t = &p->trans[i];
+			n++;
+		}
+	return n == 1 ? 0 : n == 0 ? -1 : -2;
+}
+
+static bool trans_is(const struct ike_proposal *p, uint8_t type, uint16_t id,
+		     uint16_t key_len, bool optional_none)
+{
+	const struct ike_transform *t;
+	int rc = pick(p, type, &t);
+
+	if (rc == -1)
+		return optional_none && id == 0;
+	return rc == 0 && t->id == id && t->key_len == key_len &&
+	       !t->unknown_attr;
+}
+
+const struct ike_proposal_conf *proposal_ike_match(
+    const struct mobiked_conf *c, const struct ike_sa_pl *chosen)
+{
+	const struct ike_proposal *p;
+	const struct ike_proposal_conf *pc;
+
+	if (chosen->nprop != 1)
+		return NULL;
+	p = &chosen->prop[0];
+	if (p->protocol != IKE_PROTO_IKE || p->spi_size != 0)
+		return NULL;
+	for (size_t i = 0; i < c->n_ike; i++) {
+		pc = &c->ike[i];
+		if (trans_is(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits,
+			     false) &&
+		    trans_is(p, IKE_TRANS_PRF, pc->prf, 0, false) &&
+		    trans_is(p, IKE_TRANS_INTEG,
+			     is_aead(pc->encr) ? 0 : pc->integ, 0, true) &&
+		    trans_is(p, IKE_TRANS_DH, pc->dh, 0, false))
+			return pc;
+	}
+	return NULL;
+}
+
+/* 1.2: SAi2 in IKE_AUTH carries no DH transform (the CHILD_SA keys come
+ * from the IKE SA's SK_d); the SPI is our inbound ESP SPI (3.3.1). */
+void proposal_esp_build(const struct mobiked_conf *c, uint32_t spi,
+			struct ike_sa_pl *out)
+{
+	const struct esp_proposal_conf *pc;
+	struct ike_proposal *p;
+	uint32_t be = htobe32(spi);
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < c->n_esp && i < IKE_MAX_PROPOSALS; i++) {
+		pc = &c->esp[i];
+		p = &out->prop[out->nprop++];
+		p->num = (uint8_t)out->nprop;
+		p->protocol = IKE_PROTO_ESP;
+		p->spi_size = 4;
+		memcpy(p->spi, &be, 4);
+		add_trans(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits);
+		if (!is_aead(pc->encr))
+			add_trans(p, IKE_TRANS_INTEG, pc->integ, 0);
+		add_trans(p, IKE_TRANS_ESN, pc->esn ? IKE_ESN_YES : IKE_ESN_NO,
+			  0);
+	}
+}
+
+const struct esp_proposal_conf *proposal_esp_match(
+    const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
+    uint32_t *spi)
+{
+	const struct ike_proposal *p;
+	const struct esp_proposal_conf *pc;
+	uint32_t be;
+
+	if (chosen->nprop != 1)
+		return NULL;
+	p = &chosen->prop[0];
+	if (p->protocol != IKE_PROTO_ESP || p->spi_size != 4)
+		return NULL;
+	memcpy(&be, p->spi, 4);
+	*spi = be32toh(be);
+	for (size_t i = 0; i < c->n_esp; i++) {
+		pc = &c->esp[i];
+		if (trans_is(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits,
+			     false) &&
+		    trans_is(p, IKE_TRANS_INTEG,
+			     is_aead(pc->encr) ? 0 : pc->integ, 0, true) &&
+		    trans_is(p, IKE_TRANS_ESN,
+			     pc->esn ? IKE_ESN_YES : IKE_ESN_NO, 0, true) &&
+		    trans_is(p, IKE_TRANS_DH, 0, 0, true))
+			return pc;
+	}
+	return NULL;
+}

@@ -6,6 +6,7 @@
 #   make asan check the same with AddressSanitizer + UBSan (build/asan/)
 #   make demo       bring the lab up and run the end-to-end scenario
 #   make fuzz       libFuzzer harnesses (clang), run each for FUZZ_SECONDS
+#   make bench      benchmarks (tests/bench/), figures against a reference
 #   make install DESTDIR= PREFIX=
 
 PREFIX  ?= /usr/local
@@ -50,6 +51,7 @@ MIPD_LIB_SRC    := $(filter-out mipd/main.c,$(MIPD_SRC))
 
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC   := $(wildcard tests/bench/*.c)
 
 # Objects live under obj/ so that build/mobiked (a binary) never collides
 # with the mobiked/ source directory's objects.
@@ -62,12 +64,13 @@ TEST_LIBS := $(LIBMOBIKED) $(LIBMIPD) $(LIBPOLICY) $(LIBCOMMON)
 BINS      := $(B)/mobiked $(B)/mipd $(B)/mobctl
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 REPLAY_BINS := $(patsubst tests/fuzz/%.c,$(B)/tests/replay_%,$(FUZZ_SRC))
+BENCH_BINS  := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .SECONDARY:
 
-.PHONY: all asan check unit fuzz-replay lab-test demo deps fuzz install clean format
+.PHONY: all asan check unit fuzz-replay lab-test demo bench deps fuzz install clean format
 
-all: $(BINS) $(UNIT_BINS) $(REPLAY_BINS)
+all: $(BINS) $(UNIT_BINS) $(REPLAY_BINS) $(BENCH_BINS)
 
 # Marker goal: `make asan check` builds and tests under sanitizers.
 asan: deps
@@ -88,6 +91,12 @@ unit fuzz-replay lab-test: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) ./tests/lab/demo.sh
+
+# Benchmarks are not tests: they print figures, each against a reference
+# measured in the same run, and assert nothing.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) ./tests/bench/run.sh
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -126,6 +135,10 @@ $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(TEST_LIBS)
 # Each fuzz harness linked with a corpus replayer: `make check` runs the
 # corpus through the same entry point libFuzzer uses.
 $(B)/tests/replay_%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay.o $(TEST_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/bench/%: $(B)/obj/tests/bench/%.o $(TEST_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -10,14 +10,15 @@
 
 #include "common/clock.h"
 #include "common/daemon.h"
+#include "common/eloop.h"
 #include "common/log.h"
-
-enum role { ROLE_MN, ROLE_HA, ROLE_FA };
-static const char *const role_names[] = { "mn", "ha", "fa", NULL };
+#include "mipd/conf.h"
+#include "mipd/ha.h"
 
 struct mipd {
 	struct daemon d;
-	int role;
+	struct mipd_conf conf;
+	struct ha *ha; /* role ha */
 	uint64_t started_ns;
 };
 
@@ -27,34 +28,71 @@ static int cmd_status(void *arg, const struct ctl_req *req, struct jw *out,
 	struct mipd *m = arg;
 
 	jw_str(out, "daemon", "mipd");
-	jw_str(out, "role", role_names[m->role]);
+	jw_str(out, "role", mipd_role_names[m->conf.role]);
 	jw_int(out, "pid", getpid());
 	jw_uint(out, "uptime_s", (mono_ns() - m->started_ns) / NS_PER_S);
+	if (m->ha)
+		ha_ctl_status(m->ha, out);
+	return 0;
+}
+
+static int cmd_bindings(void *arg, const struct ctl_req *req, struct jw *out,
+			char *err, size_t errlen)
+{
+	struct mipd *m = arg;
+
+	if (!m->ha) {
+		snprintf(err, errlen,
+			 "'bindings' is a home agent command; this mipd runs "
+			 "as role %s",
+			 mipd_role_names[m->conf.role]);
+		return -1;
+	}
+	ha_ctl_bindings(m->ha, out);
 	return 0;
 }
 
 static const struct ctl_cmd commands[] = {
 	{ "status", cmd_status, "role, registration state and mode" },
+	{ "bindings", cmd_bindings,
+	  "home agent binding cache: home address, care-of, lifetime" },
 	{ NULL, NULL, NULL },
 };
 
 static int load_config(struct mipd *m)
 {
-	static const char *const keys[] = { "role", NULL };
 	struct cfg c;
 	int rc = 0;
 
 	if (cfg_open(&c, m->d.config_path) == 0) {
-		daemon_config(&m->d, &c, keys);
-		cfg_enum(&c, NULL, "role", role_names, &m->role, true);
+		daemon_config(&m->d, &c, mipd_conf_keys);
+		if (cfg_enum(&c, NULL, "role", mipd_role_names, &m->conf.role,
+			     true) == 0)
+			mipd_conf_load(&c, &m->conf);
 	}
 	if (c.nerr)
 		rc = daemon_config_failed(&m->d, &c);
 	else if (m->d.check_only)
 		printf("%s: configuration OK (role %s)\n", c.path,
-		       role_names[m->role]);
+		       mipd_role_names[m->conf.role]);
 	cfg_close(&c);
 	return rc;
+}
+
+static int start_role(struct mipd *m)
+{
+	if (m->conf.role != ROLE_HA) {
+		log_info("role %s: only the control socket runs in this "
+			 "version",
+			 mipd_role_names[m->conf.role]);
+		return 0;
+	}
+	m->ha = ha_new(m->d.loop, &m->conf.ha, true);
+	if (!m->ha || ha_start(m->ha) < 0) {
+		log_err("home agent failed to start");
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -64,11 +102,18 @@ int main(int argc, char **argv)
 
 	daemon_args(&m.d, argc, argv);
 	rc = load_config(&m);
-	if (rc || m.d.check_only)
+	if (rc || m.d.check_only) {
+		mipd_conf_free(&m.conf);
 		return rc;
+	}
 	m.d.arg = &m;
 	m.started_ns = mono_ns();
-	rc = daemon_start(&m.d, commands) < 0 ? 1 : daemon_run(&m.d);
+	if (daemon_start(&m.d, commands) < 0 || start_role(&m) < 0)
+		rc = 1;
+	else
+		rc = daemon_run(&m.d);
+	ha_free(m.ha);
 	daemon_stop(&m.d);
+	mipd_conf_free(&m.conf);
 	return rc;
 }

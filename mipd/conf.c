@@ -1,0 +1,354 @@
+/*
+ * conf.c - the `ha` group and the `mobile_nodes` list of mipd.conf into
+ * struct mipd_conf (see conf.h).  Problems are reported with file:line and
+ * what to write instead, and loading goes on so `mipd -t` shows them all.
+ * Keys are read from private files and never put into a message.
+ */
+#include "mipd/conf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *const mipd_role_names[] = { "mn", "ha", "fa", NULL };
+const char *const mipd_conf_keys[] = { "role", "ha", "mobile_nodes",
+				       "mn",   "fa", NULL };
+
+static const char *const ha_keys[] = {
+	"address",    "home_prefix",   "interface", "tunnel",
+	"max_bindings", "max_lifetime", "replay",   "replay_window",
+	"rate",	      "udp_tunnel",    "keepalive", NULL,
+};
+static const char *const mn_keys[] = { "home_address", "spi", "algorithm",
+				       "key_file", NULL };
+static const char *const replay_names[] = { "timestamp", "nonce", NULL };
+/* Indexed by enum reg_alg - 1. */
+static const char *const alg_names[] = { "hmac-md5", "keyed-md5", NULL };
+
+void ha_conf_defaults(struct ha_conf *h)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->tunnel, sizeof(h->tunnel), "mip0");
+	h->port = MIP4_PORT;
+	h->max_bindings = HA_MAX_BINDINGS_DEFAULT;
+	h->max_lifetime = HA_MAX_LIFETIME_DEFAULT;
+	h->replay = REG_REPLAY_TIMESTAMP;
+	h->window = MIP4_TS_WINDOW_DEFAULT;
+	h->rate = HA_RATE_DEFAULT;
+	h->burst = HA_BURST_DEFAULT;
+	h->udp_tunnel = true;
+	h->keepalive = HA_KEEPALIVE_DEFAULT;
+}
+
+/* ---- small typed getters ---- */
+
+static int get_v4(struct cfg *c, const config_setting_t *g, const char *key,
+		  struct in_addr *out)
+{
+	struct ipaddr a = { .family = AF_UNSPEC };
+
+	if (cfg_addr(c, g, key, &a, false) < 0 || a.family == AF_UNSPEC)
+		return -1;
+	if (a.family != AF_INET) {
+		cfg_error(c, config_setting_get_member(g, key),
+			  "'%s' must be an IPv4 address: Mobile IPv4 "
+			  "(RFC 5944) carries only IPv4",
+			  key);
+		return -1;
+	}
+	*out = a.v4;
+	return 0;
+}
+
+static int get_ifname(struct cfg *c, const config_setting_t *g,
+		      const char *key, char out[IFNAMSIZ])
+{
+	const char *s = NULL;
+
+	if (cfg_str(c, g, key, &s, false) < 0 || !s)
+		return -1;
+	if (strlen(s) == 0 || strlen(s) >= IFNAMSIZ || strchr(s, '/')) {
+		cfg_error(c, config_setting_get_member(g, key),
+			  "'%s' = \"%s\" is not an interface name (1-%d "
+			  "characters, no '/')",
+			  key, s, IFNAMSIZ - 1);
+		return -1;
+	}
+	snprintf(out, IFNAMSIZ, "%s", s);
+	return 0;
+}
+
+static void get_u32(struct cfg *c, const config_setting_t *g, const char *key,
+		    uint32_t *out, long long min, long long max)
+{
+	long long v;
+
+	if (cfg_int(c, g, key, &v, min, max, false) == 0 &&
+	    config_setting_get_member(g, key))
+		*out = (uint32_t)v;
+}
+
+static void get_u16(struct cfg *c, const config_setting_t *g, const char *key,
+		    uint16_t *out, long long min, long long max)
+{
+	uint32_t v = *out;
+
+	get_u32(c, g, key, &v, min, max);
+	*out = (uint16_t)v;
+}
+
+/* ---- ha group ---- */
+
+static void load_prefix(struct cfg *c, const config_setting_t *g,
+			struct ha_conf *h)
+{
+	struct ipaddr a = { .family = AF_UNSPEC };
+	unsigned plen = 0;
+
+	if (cfg_prefix(c, g, "home_prefix", &a, &plen, false) < 0 ||
+	    a.family == AF_UNSPEC)
+		return;
+	if (a.family != AF_INET || plen == 0) {
+		cfg_error(c, config_setting_get_member(g, "home_prefix"),
+			  "'home_prefix' must be an IPv4 prefix such as "
+			  "\"10.10.0.0/24\"");
+		return;
+	}
+	h->prefix = a.v4;
+	h->plen = plen;
+}
+
+static void load_rate(struct cfg *c, const config_setting_t *g,
+		      struct ha_conf *h)
+{
+	static const char *const keys[] = { "per_source", "burst", NULL };
+	const config_setting_t *r = cfg_group(c, g, "rate", false);
+
+	if (!r)
+		return;
+	cfg_keys(c, r, keys);
+	/* 0 = no limit: for benchmarks, never for a public HA */
+	get_u32(c, r, "per_source", &h->rate, 0, 1000000);
+	get_u32(c, r, "burst", &h->burst, 1, 1000000);
+}
+
+static void load_ha(struct cfg *c, struct ha_conf *h)
+{
+	const config_setting_t *g = cfg_group(c, NULL, "ha", false);
+	int mode = (int)h->replay;
+
+	if (!g)
+		return;
+	cfg_keys(c, g, ha_keys);
+	get_v4(c, g, "address", &h->address);
+	load_prefix(c, g, h);
+	get_ifname(c, g, "interface", h->interface);
+	get_ifname(c, g, "tunnel", h->tunnel);
+	get_u32(c, g, "max_bindings", &h->max_bindings, 1, 16u << 20);
+	/* 0xffff means "forever" on the wire (RFC 5944 3.3): not a cap */
+	get_u16(c, g, "max_lifetime", &h->max_lifetime, 1, 0xfffe);
+	if (cfg_enum(c, g, "replay", replay_names, &mode, false) == 0)
+		h->replay = (enum reg_replay_mode)mode;
+	get_u32(c, g, "replay_window", &h->window, 1, 3600);
+	load_rate(c, g, h);
+	cfg_bool(c, g, "udp_tunnel", &h->udp_tunnel, false);
+	get_u16(c, g, "keepalive", &h->keepalive, 1, 0xffff);
+}
+
+/* ---- mobile nodes ---- */
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* "0x" + hex digits, or the raw bytes of the file. */
+static int key_decode(const uint8_t *raw, size_t len, struct reg_sa *sa)
+{
+	if (len > 2 && raw[0] == '0' && (raw[1] == 'x' || raw[1] == 'X')) {
+		size_t n = len - 2;
+
+		if (n % 2 || n / 2 > REG_KEY_MAX)
+			return -1;
+		for (size_t i = 0; i < n / 2; i++) {
+			int hi = hexval((char)raw[2 + 2 * i]);
+			int lo = hexval((char)raw[3 + 2 * i]);
+
+			if (hi < 0 || lo < 0)
+				return -1;
+			sa->key[i] = (uint8_t)(hi << 4 | lo);
+		}
+		sa->key_len = n / 2;
+		return 0;
+	}
+	if (len == 0 || len > REG_KEY_MAX)
+		return -1;
+	memcpy(sa->key, raw, len);
+	sa->key_len = len;
+	return 0;
+}
+
+static void load_key(struct cfg *c, const config_setting_t *e,
+		     struct reg_sa *sa)
+{
+	const config_setting_t *at = config_setting_get_member(e, "key_file");
+	uint8_t raw[2 * REG_KEY_MAX + 8];
+	char path[1024];
+	struct stat st;
+	size_t len = 0;
+
+	if (!at) {
+		cfg_error(c, e,
+			  "mobile node without 'key_file'; add key_file = "
+			  "\"mn1.key\"; (a private file: umask 077)");
+		return;
+	}
+	if (cfg_path(c, e, "key_file", path, sizeof(path), true) == 0 &&
+	    stat(path, &st) < 0 && errno == ENOENT) {
+		cfg_error(c, at,
+			  "key file %s does not exist; create it with: "
+			  "(umask 077; openssl rand -hex 16 | sed 's/^/0x/' "
+			  "> %s)",
+			  path, path);
+		return;
+	}
+	if (cfg_secret_file(c, e, "key_file", raw, sizeof(raw), &len, true) ==
+		0 &&
+	    key_decode(raw, len, sa) < 0)
+		cfg_error(c, at,
+			  "key file %s: write the key as 0x and an even "
+			  "number of hex digits, or as 1-%d raw bytes",
+			  path, REG_KEY_MAX);
+	explicit_bzero(raw, sizeof(raw));
+}
+
+static bool in_prefix(const struct ha_conf *h, struct in_addr a)
+{
+	uint32_t mask = h->plen >= 32 ? 0xffffffffu : ~(0xffffffffu >> h->plen);
+
+	return h->plen == 0 ||
+	       (ntohl(a.s_addr) & mask) == (ntohl(h->prefix.s_addr) & mask);
+}
+
+static void check_hoa(struct cfg *c, const config_setting_t *e,
+		      const struct ha_conf *h, size_t i)
+{
+	struct in_addr a = h->mns[i].hoa;
+	char s[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	if (!in_prefix(h, a))
+		cfg_error(c, e,
+			  "home address %s is outside ha.home_prefix; a "
+			  "home agent serves only its home network",
+			  s);
+	for (size_t j = 0; j < i; j++)
+		if (h->mns[j].hoa.s_addr == a.s_addr)
+			cfg_error(c, e,
+				  "home address %s is listed twice; one "
+				  "security association per mobile node",
+				  s);
+}
+
+static void load_mn(struct cfg *c, const config_setting_t *e,
+		    struct ha_conf *h, size_t i)
+{
+	struct mn_entry *m = &h->mns[i];
+	long long spi = 0;
+	int alg = 0;
+
+	if (!config_setting_is_group(e)) {
+		cfg_error(c, e, "each mobile node is a group: { home_address "
+				"= \"...\"; spi = 256; key_file = \"...\"; }");
+		return;
+	}
+	cfg_keys(c, e, mn_keys);
+	if (get_v4(c, e, "home_address", &m->hoa) < 0 &&
+	    !config_setting_get_member(e, "home_address"))
+		cfg_error(c, e, "mobile node without 'home_address'");
+	/* RFC 5944 1.6: SPIs 0-255 are reserved */
+	cfg_int(c, e, "spi", &spi, MIP4_SPI_RESERVED_MAX + 1, 0xffffffffLL,
+		true);
+	cfg_enum(c, e, "algorithm", alg_names, &alg, false);
+	m->sa.spi = (uint32_t)spi;
+	m->sa.alg = (enum reg_alg)(alg + 1);
+	m->sa.replay = h->replay;
+	m->sa.window = h->window;
+	load_key(c, e, &m->sa);
+	check_hoa(c, e, h, i);
+}
+
+static void load_mns(struct cfg *c, struct ha_conf *h)
+{
+	const config_setting_t *l = config_lookup(&c->cf, "mobile_nodes");
+	unsigned n;
+
+	if (!l)
+		return;
+	if (!config_setting_is_list(l) && !config_setting_is_array(l)) {
+		cfg_error(c, l, "'mobile_nodes' must be a list: mobile_nodes "
+				"= ( { ... }, { ... } );");
+		return;
+	}
+	n = (unsigned)config_setting_length(l);
+	h->mns = calloc(n ? n : 1, sizeof(*h->mns));
+	if (!h->mns) {
+		cfg_error(c, l, "out of memory for %u mobile nodes", n);
+		return;
+	}
+	h->nmns = n;
+	for (unsigned i = 0; i < n; i++)
+		load_mn(c, config_setting_get_elem(l, i), h, i);
+}
+
+/* The groups of the other roles are read by their code. */
+static void other_roles(struct cfg *c, int role)
+{
+	static const char *const grp[] = { "mn", "ha", "fa" };
+
+	for (int r = 0; r < 3; r++) {
+		const config_setting_t *s = config_lookup(&c->cf, grp[r]);
+
+		if (s && r != role)
+			cfg_error(c, s,
+				  "group '%s' is for role \"%s\" but role is "
+				  "\"%s\"; remove it or change 'role'",
+				  grp[r], grp[r], mipd_role_names[role]);
+	}
+	if (role != ROLE_HA && config_lookup(&c->cf, "mobile_nodes"))
+		cfg_error(c, config_lookup(&c->cf, "mobile_nodes"),
+			  "'mobile_nodes' is read by the home agent only "
+			  "(role = \"ha\")");
+}
+
+int mipd_conf_load(struct cfg *c, struct mipd_conf *mc)
+{
+	int before = c->nerr;
+
+	ha_conf_defaults(&mc->ha);
+	other_roles(c, mc->role);
+	if (mc->role == ROLE_HA) {
+		load_ha(c, &mc->ha);
+		load_mns(c, &mc->ha);
+	}
+	return c->nerr > before ? -1 : 0;
+}
+
+void mipd_conf_free(struct mipd_conf *mc)
+{
+	if (mc->ha.mns) {
+		explicit_bzero(mc->ha.mns, mc->ha.nmns * sizeof(*mc->ha.mns));
+		free(mc->ha.mns);
+	}
+	mc->ha.mns = NULL;
+	mc->ha.nmns = 0;
+}

@@ -1,0 +1,305 @@
+/*
+ * ha_io.c - the home agent's edges: the UDP 434 socket (IP_PKTINFO, so a
+ * reply leaves from the address the request reached, which a NAT in front
+ * of the mobile node needs), reply building (RFC 5944 3.4, 3.8.3) and the
+ * control-channel views of the binding cache.
+ */
+#define LOG_TAG "ha"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "mipd/ha_int.h"
+#include "mipd/ratelimit.h"
+#include "mipd/tunnel.h"
+
+#define DGRAM_MAX 2048
+
+const char *ha_ip(uint32_t a)
+{
+	static char buf[4][INET_ADDRSTRLEN];
+	static unsigned next;
+	char *s = buf[next++ % 4];
+	struct in_addr in = { .s_addr = a };
+
+	return inet_ntop(AF_INET, &in, s, INET_ADDRSTRLEN);
+}
+
+uint32_t ha_random32(void)
+{
+	uint32_t v = 0;
+
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		v = (uint32_t)mono_ns();
+	return v;
+}
+
+const struct binding *ha_lookup(void *arg, uint32_t hoa)
+{
+	const struct ha *h = arg;
+
+	return bcache_lookup(h->bc, hoa);
+}
+
+/* ---- replies ---- */
+
+static uint32_t reply_ha(const struct ha *h, const struct ha_req *r,
+			 int code)
+{
+	/* RFC 5944 3.8.3.1: on 136 the field tells the node our address */
+	if (code != MIP4_HA_UNKNOWN_HA)
+		return r->m.rq.ha.s_addr;
+	return h->conf->address.s_addr ? h->conf->address.s_addr
+				       : r->from->dst;
+}
+
+static void add_udp_rep(const struct ha *h, struct reg_builder *b)
+{
+	struct reg_udp_rep u = { .code = MIP4_UDP_REP_ACCEPT,
+				 .keepalive = h->conf->keepalive };
+
+	/* RFC 3519 3.2: before the MN-HA authenticator, so covered by it */
+	reg_add_udp_rep(b, &u);
+}
+
+size_t ha_build_reply(struct ha *h, const struct ha_req *r, int code,
+		      uint8_t *out, size_t cap)
+{
+	struct reg_reply rp = {
+		.code = (uint8_t)code,
+		.lifetime = MIP4_CODE_IS_SUCCESS(code) ? r->lifetime : 0,
+		.home = r->m.rq.home,
+		.id = r->reply_id,
+	};
+	struct reg_builder b;
+	struct wbuf w;
+	size_t len = 0;
+
+	if (MIP4_CODE_IS_SUCCESS(code) && ha_is_dereg(&r->m.rq))
+		rp.lifetime = 0;
+	rp.ha.s_addr = reply_ha(h, r, code);
+	wb_init(&w, out, cap);
+	reg_build_reply(&b, &w, &rp);
+	if (MIP4_CODE_IS_SUCCESS(code) && r->encap == BCACHE_ENCAP_UDP)
+		add_udp_rep(h, &b);
+	/* RFC 5944 3.8.3.1: authenticated whenever we share an SA */
+	if (r->mn)
+		reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &r->mn->e->sa);
+	if (reg_build_end(&b, &len) != REG_OK) {
+		h->st.send_err++;
+		return 0;
+	}
+	return len;
+}
+
+/* ---- socket ---- */
+
+int ha_open_socket(uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(port) };
+	int one = 1, err;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void pktinfo_dst(struct msghdr *mh, struct ha_from *from)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c;
+	     c = CMSG_NXTHDR(mh, c)) {
+		struct in_pktinfo pi;
+
+		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
+			continue;
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		/* the local unicast address, also for a broadcast request */
+		from->dst = pi.ipi_spec_dst.s_addr;
+	}
+}
+
+static void send_reply(struct ha *h, int fd, const struct ha_from *from,
+		       const uint8_t *msg, size_t len)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(from->sport),
+				  .sin_addr.s_addr = from->src };
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to),
+			     .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = from->dst };
+
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	if (sendmsg(fd, &mh, 0) != (ssize_t)len)
+		h->st.send_err++;
+}
+
+int ha_recv_one(struct ha *h, int fd)
+{
+	static uint8_t pkt[DGRAM_MAX], reply[DGRAM_MAX];
+	struct sockaddr_in sin;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { pkt, sizeof(pkt) };
+	struct msghdr mh = { .msg_name = &sin, .msg_namelen = sizeof(sin),
+			     .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	struct ha_from from = { 0 };
+	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	size_t rlen;
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	if (mh.msg_flags & MSG_TRUNC)
+		return 1; /* longer than any registration: not one */
+	from.src = sin.sin_addr.s_addr;
+	from.sport = ntohs(sin.sin_port);
+	pktinfo_dst(&mh, &from);
+	rlen = ha_handle(h, pkt, (size_t)n, &from, reply, sizeof(reply));
+	if (rlen)
+		send_reply(h, fd, &from, reply, rlen);
+	return 1;
+}
+
+/* ---- control channel ---- */
+
+static void stats_json(const struct ha *h, struct jw *o)
+{
+	const struct ha_stats *s = &h->st;
+
+	jw_obj_begin(o, "ha_counters");
+	jw_uint(o, "requests", s->rx);
+	jw_uint(o, "accepted", s->accepted);
+	jw_uint(o, "denied", s->denied);
+	jw_uint(o, "malformed", s->malformed);
+	jw_uint(o, "rate_limited", s->rate_limited);
+	jw_uint(o, "auth_failed", s->auth_failed);
+	jw_uint(o, "id_mismatch", s->id_mismatch);
+	jw_uint(o, "deregistered", s->deregistered);
+	jw_uint(o, "expired", s->expired);
+	jw_uint(o, "kernel_errors", s->kernel_err);
+	jw_uint(o, "send_errors", s->send_err);
+	jw_obj_end(o);
+}
+
+static void tunnel_json(const struct ha *h, struct jw *o)
+{
+	const struct tunnel_stats *t;
+
+	if (!h->tun)
+		return;
+	t = tunnel_stats(h->tun);
+	jw_obj_begin(o, "tunnel");
+	jw_str(o, "device", tunnel_name(h->tun));
+	jw_uint(o, "tx_ipip", t->tx_ipip);
+	jw_uint(o, "tx_udp", t->tx_udp);
+	jw_uint(o, "tx_no_binding", t->tx_no_binding);
+	jw_uint(o, "tx_errors", t->tx_err);
+	jw_uint(o, "rx_ipip", t->rx_ipip);
+	jw_uint(o, "rx_udp", t->rx_udp);
+	jw_uint(o, "rx_bad", t->rx_bad);
+	jw_uint(o, "rx_source_check_drops", t->rx_src_drop);
+	jw_obj_end(o);
+}
+
+void ha_ctl_status(const struct ha *h, struct jw *o)
+{
+	const struct ha_conf *c = h->conf;
+
+	jw_str(o, "ha_address",
+	       c->address.s_addr ? ha_ip(c->address.s_addr) : "any");
+	jw_str(o, "home_link", c->interface[0] ? c->interface : "-");
+	jw_uint(o, "mobile_nodes", c->nmns);
+	jw_uint(o, "bindings", bcache_count(h->bc));
+	jw_uint(o, "max_bindings", c->max_bindings);
+	jw_uint(o, "max_lifetime", c->max_lifetime);
+	jw_str(o, "replay",
+	       c->replay == REG_REPLAY_NONCE ? "nonce" : "timestamp");
+	jw_uint(o, "rate_limiter_drops", ratelimit_dropped(h->rl));
+	stats_json(h, o);
+	tunnel_json(h, o);
+}
+
+static int binding_json(void *arg, const struct binding *b)
+{
+	struct jw *o = arg;
+	const struct binding_info *i = &b->info;
+	char flags[9];
+
+	jw_obj_begin(o, NULL);
+	jw_str(o, "home_address", ha_ip(i->hoa));
+	jw_str(o, "care_of", ha_ip(i->coa));
+	jw_str(o, "ha_address", ha_ip(i->haa));
+	jw_uint(o, "lifetime", i->lifetime);
+	jw_uint(o, "remaining", bcache_remaining(b));
+	jw_str(o, "flags", reg_flags_str(i->flags, flags));
+	jw_bool(o, "reverse_tunnel", i->flags & MIP4_RRQ_T);
+	jw_str(o, "encap", i->encap == BCACHE_ENCAP_UDP ? "udp" : "ipip");
+	jw_str(o, "nat_address", ha_ip(i->nat_addr));
+	jw_uint(o, "nat_port", i->nat_port);
+	jw_obj_end(o);
+	return 0;
+}
+
+void ha_ctl_bindings(const struct ha *h, struct jw *o)
+{
+	jw_uint(o, "count", bcache_count(h->bc));
+	jw_arr_begin(o, "bindings");
+	bcache_foreach(h->bc, binding_json, o);
+	jw_arr_end(o);
+}
+
+const struct ha_stats *ha_stats(const struct ha *h)
+{
+	return &h->st;
+}
+
+struct bcache *ha_bcache(const struct ha *h)
+{
+	return h->bc;
+}
+
+struct ratelimit *ha_ratelimit(const struct ha *h)
+{
+	return h->rl;
+}
+
+struct tunnel *ha_tunnel(const struct ha *h)
+{
+	return h->tun;
+}
+
+int ha_fd(const struct ha *h)
+{
+	return h->fd;
+}

@@ -88,6 +88,10 @@ const char *nl_event_name(enum nl_event_type t);
 int nl_parse_status(const void *buf, size_t len, uint32_t seq, int *err);
 
 int nl_addr_add(int ifindex, const struct ipaddr *a, unsigned plen);
+/* With IFA_F_* flags, e.g. IFA_F_NODAD for an address another party
+ * assigned (a VPN tunnel address), which must be usable at once. */
+int nl_addr_add_flags(int ifindex, const struct ipaddr *a, unsigned plen,
+		      uint32_t ifa_flags);
 int nl_addr_del(int ifindex, const struct ipaddr *a, unsigned plen);
 /* Uses family, dst/dst_len, gateway, prefsrc, oif, table (0 = main), metric. */
 int nl_route_add(const struct nl_route *r);

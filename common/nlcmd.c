@@ -101,7 +101,7 @@ static void put_ip(struct nlmsghdr *nlh, uint16_t type, const struct ipaddr *a)
 }
 
 static int addr_change(uint16_t type, uint16_t flags, int ifindex,
-		       const struct ipaddr *a, unsigned plen)
+		       const struct ipaddr *a, unsigned plen, uint32_t ifa_flags)
 {
 	uint32_t buf[REQ_BUF / 4];
 	struct nlmsghdr *nlh = new_req(buf, type, flags);
@@ -114,6 +114,9 @@ static int addr_change(uint16_t type, uint16_t flags, int ifindex,
 	ifa->ifa_prefixlen = (uint8_t)plen;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (uint32_t)ifindex;
+	ifa->ifa_flags = (uint8_t)ifa_flags;
+	if (ifa_flags > 0xff)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, ifa_flags);
 	/* For IPv4 IFA_LOCAL is the address and IFA_ADDRESS the peer, which
 	 * equals it on a broadcast or point-to-point link without a peer. */
 	if (a->family == AF_INET)
@@ -125,12 +128,19 @@ static int addr_change(uint16_t type, uint16_t flags, int ifindex,
 int nl_addr_add(int ifindex, const struct ipaddr *a, unsigned plen)
 {
 	return addr_change(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, a,
-			   plen);
+			   plen, 0);
+}
+
+int nl_addr_add_flags(int ifindex, const struct ipaddr *a, unsigned plen,
+		      uint32_t ifa_flags)
+{
+	return addr_change(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, a,
+			   plen, ifa_flags);
 }
 
 int nl_addr_del(int ifindex, const struct ipaddr *a, unsigned plen)
 {
-	return addr_change(RTM_DELADDR, 0, ifindex, a, plen);
+	return addr_change(RTM_DELADDR, 0, ifindex, a, plen, 0);
 }
 
 /* Tables above 255 only fit in RTA_TABLE / FRA_TABLE. */

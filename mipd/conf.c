@@ -335,11 +335,17 @@ int mipd_conf_load(struct cfg *c, struct mipd_conf *mc)
 	int before = c->nerr;
 
 	ha_conf_defaults(&mc->ha);
+	fa_conf_defaults(&mc->fa);
+	mn_conf_defaults(&mc->mn);
 	other_roles(c, mc->role);
 	if (mc->role == ROLE_HA) {
 		load_ha(c, &mc->ha);
 		load_mns(c, &mc->ha);
 	}
+	if (mc->role == ROLE_FA)
+		fa_conf_load(c, &mc->fa);
+	if (mc->role == ROLE_MN)
+		mn_conf_load(c, &mc->mn);
 	return c->nerr > before ? -1 : 0;
 }
 
@@ -351,4 +357,5 @@ void mipd_conf_free(struct mipd_conf *mc)
 	}
 	mc->ha.mns = NULL;
 	mc->ha.nmns = 0;
+	explicit_bzero(&mc->mn.sa, sizeof(mc->mn.sa));
 }

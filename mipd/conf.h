@@ -67,9 +67,65 @@ struct ha_conf {
 	size_t nmns;
 };
 
+/* The foreign agent's `fa` group (RFC 5944 2.3, 3.7); read by
+ * conf_fa.c, documented in fa.h. */
+#define FA_ADV_INTERVAL_DEFAULT 1 /* s; RFC 5944 2.3.1: not above 1/s */
+#define FA_REG_LIFETIME_DEFAULT 1800
+#define FA_MAX_VISITORS_DEFAULT 1024
+#define FA_PENDING_TIMEOUT_DEFAULT 7 /* s before a 78 reply */
+#define FA_TABLE_DEFAULT 434	     /* reverse-tunnel routing table */
+
+struct fa_conf {
+	char interface[IFNAMSIZ]; /* the visited link; required to run */
+	struct in_addr address;	  /* 0: the interface's address */
+	struct in_addr coa;	  /* care-of address; 0: address */
+	char tunnel[IFNAMSIZ];	  /* TUN of the tunnel to home agents */
+	uint16_t port;		  /* MIP4_PORT; tests may change it */
+	uint16_t ha_port;	  /* where requests are relayed to */
+	uint32_t adv_interval_ms; /* 0: no unsolicited advertisements */
+	uint16_t adv_lifetime;	  /* s; 0: 3 x interval */
+	uint16_t reg_lifetime;	  /* longest lifetime granted */
+	bool reverse_tunnel;	  /* T bit offered (RFC 3024) */
+	bool reverse_required;	  /* 75 without the T bit */
+	bool reg_required;	  /* R bit (RFC 5944 2.1.1) */
+	uint32_t max_visitors;
+	uint32_t pending_ms;
+	uint32_t table, rule_priority;
+};
+
+/* The mobile node's `mn` group; read by conf_mn.c, used by mn.c.
+ * `configured` is false when the group is absent: the MN then idles. */
+#define MN_DHCP_COMMAND_DEFAULT "dhcpcd"
+#define MN_RETRY_DEFAULT_S 30
+
+struct mn_conf {
+	bool configured;
+	struct in_addr home;	  /* home address */
+	unsigned home_plen;	  /* home prefix length */
+	struct in_addr ha;	  /* home agent */
+	struct in_addr gateway;	  /* home link router; 0: none */
+	char interface[IFNAMSIZ]; /* the physical interface */
+	char tunnel[IFNAMSIZ];	  /* TUN of the co-located tunnel */
+	struct reg_sa sa;	  /* MN-HA security association */
+	bool reverse_tunnel, nat_traversal, force_udp;
+	uint16_t lifetime;
+	uint32_t retx_initial_ms;
+	unsigned tries;
+	uint32_t retry_ms; /* policy retry after a failed attachment */
+	char nai[73];
+	bool dhcp_enabled;
+	char dhcp_command[256];
+	char dhcp_state_dir[512]; /* "": no private dirs for dhcpcd */
+	bool vpn_enabled;
+	char vpn_socket[108];
+	bool keep_vpn_when_trusted;
+};
+
 struct mipd_conf {
 	int role; /* enum mipd_role */
 	struct ha_conf ha;
+	struct fa_conf fa;
+	struct mn_conf mn;
 };
 
 extern const char *const mipd_role_names[];
@@ -82,5 +138,11 @@ extern const char *const mipd_conf_keys[];
 int mipd_conf_load(struct cfg *c, struct mipd_conf *mc);
 void mipd_conf_free(struct mipd_conf *mc);
 void ha_conf_defaults(struct ha_conf *h);
+void fa_conf_defaults(struct fa_conf *f);
+/* The `fa` group (conf_fa.c); errors go into c. */
+void fa_conf_load(struct cfg *c, struct fa_conf *f);
+/* The `mn` group (conf_mn.c); errors go into c. */
+void mn_conf_defaults(struct mn_conf *m);
+void mn_conf_load(struct cfg *c, struct mn_conf *m);
 
 #endif

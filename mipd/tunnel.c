@@ -198,7 +198,8 @@ static void forward(struct tunnel *t, const uint8_t *pkt, size_t len)
 		t->st.tx_err++;
 		return;
 	}
-	b = t->cfg.lookup(t->cfg.arg, get32(pkt + 16));
+	b = t->cfg.lookup(t->cfg.arg,
+			  get32(pkt + (t->cfg.lookup_by_src ? 12 : 16)));
 	if (!b) {
 		t->st.tx_no_binding++;
 		return;
@@ -228,8 +229,14 @@ static void on_tun(void *arg, int fd, uint32_t events)
 static void deliver(struct tunnel *t, const uint8_t *inner, size_t len,
 		    uint32_t outer_src, uint16_t sport)
 {
-	if (!tunnel_src_check(t->cfg.lookup, t->cfg.arg, inner, len,
-			      outer_src, sport)) {
+	bool ok = t->cfg.rx_check
+			  ? sport == 0 && tunnel_ip_check(inner, len) &&
+				    t->cfg.rx_check(t->cfg.arg, inner, len,
+						    outer_src)
+			  : tunnel_src_check(t->cfg.lookup, t->cfg.arg, inner,
+					     len, outer_src, sport) != NULL;
+
+	if (!ok) {
 		t->st.rx_src_drop++;
 		return;
 	}

@@ -48,6 +48,17 @@ struct tunnel_cfg {
 	int udp_fd;	     /* the HA's port-434 socket, for IP-in-UDP */
 	tunnel_lookup_fn lookup;
 	void *arg;
+	/* Foreign agent use (RFC 3024 5.1): the packet in the TUN came
+	 * from a visitor, so look it up by the inner source.  The binding's
+	 * haa is then our care-of address (outer source) and coa the home
+	 * agent (outer destination): the same local/remote roles the HA's
+	 * bindings give those fields. */
+	bool lookup_by_src;
+	/* Replaces tunnel_src_check() on decapsulation when set: the FA
+	 * accepts inner packets *to* an active visitor from that visitor's
+	 * home agent (RFC 5944 4.2.2).  True = write to the TUN. */
+	bool (*rx_check)(void *arg, const uint8_t *inner, size_t len,
+			 uint32_t outer_src);
 };
 
 struct tunnel_stats {

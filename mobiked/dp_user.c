@@ -14,6 +14,7 @@
 #define LOG_TAG "dp"
 
 #include <errno.h>
+#include <linux/if_addr.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -545,7 +546,10 @@ static int set_one_vip(struct dp_user *u, struct ipaddr *cur,
 	if (cur->family)
 		nl_addr_del(u->ifindex, cur, plen);
 	cur->family = AF_UNSPEC;
-	rc = nl_addr_add(u->ifindex, a, plen);
+	/* The gateway assigned the address: skip DAD, or routes using it as
+	 * preferred source fail with EINVAL while it is still tentative. */
+	rc = nl_addr_add_flags(u->ifindex, a, plen,
+			       a->family == AF_INET6 ? IFA_F_NODAD : 0);
 	if (rc && rc != -EEXIST)
 		return rc;
 	*cur = *a;

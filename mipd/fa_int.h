@@ -1,0 +1,89 @@
+/*
+ * fa_int.h - foreign agent internals shared by fa.c (visitor list and
+ * relaying), fa_adv.c (agent discovery) and fa_io.c (sockets, kernel
+ * state, control views).  Not for other modules.
+ */
+#ifndef MIPD_FA_INT_H
+#define MIPD_FA_INT_H
+
+#include <net/ethernet.h>
+
+#include "common/eloop.h"
+#include "mipd/bcache.h"
+#include "mipd/fa.h"
+
+#define FA_HASH_SIZE 256 /* buckets of the visitor list */
+#define FA_MAC_CACHE 32	 /* recent (source, port) -> MAC of requests */
+#define FA_DGRAM_MAX 2048
+
+/* RFC 5944 3.7.1: one visitor list entry.  b.info is what the tunnel
+ * reads: hoa, haa = our care-of address (outer source of the reverse
+ * tunnel), coa = the home agent (its outer destination). */
+struct visitor {
+	struct visitor *next; /* hash chain */
+	struct fa *fa;
+	struct binding b;
+	uint32_t ha;	 /* Home Agent field of the request */
+	uint32_t src;	 /* IP source of the request */
+	uint32_t local;	 /* our address the request reached */
+	uint16_t sport;	 /* UDP source port of the request */
+	uint8_t mac[ETH_ALEN];
+	bool has_mac;
+	bool active;	  /* an accepting reply was relayed */
+	bool pending;	  /* a relayed request awaits its reply */
+	uint64_t pend_id; /* Identification of the pending request */
+	uint16_t pend_lifetime;
+	uint8_t pend_flags;
+	uint64_t expires_ns; /* active: monotonic */
+	struct timer pend_timer, life_timer;
+	bool k_link, k_rule; /* kernel state installed */
+};
+
+struct fa_mac {
+	uint32_t src;
+	uint16_t sport;
+	uint8_t mac[ETH_ALEN];
+};
+
+struct fa {
+	struct eloop *loop;
+	const struct fa_conf *conf;
+	int ifindex;
+	uint32_t addr, coa;	/* network order */
+	uint8_t plen;		/* of addr on the interface */
+	int udp_fd, icmp_fd, pkt_fd;
+	struct tunnel *tun;
+	struct visitor *hash[FA_HASH_SIZE];
+	size_t nvisitors;
+	uint16_t adv_seq;
+	bool adv_wrapped;
+	struct timer adv_timer;
+	struct fa_mac macs[FA_MAC_CACHE];
+	unsigned mac_next;
+	struct fa_stats st;
+};
+
+/* fa.c */
+struct visitor *fa_find(const struct fa *f, uint32_t hoa);
+void fa_handle_request(struct fa *f, const uint8_t *pkt, size_t len,
+		       uint32_t src, uint16_t sport, uint32_t local);
+void fa_handle_reply(struct fa *f, const uint8_t *pkt, size_t len,
+		     uint32_t src);
+
+/* fa_adv.c */
+int fa_adv_open(struct fa *f);
+void fa_adv_close(struct fa *f);
+
+/* fa_io.c */
+int fa_io_open(struct fa *f);
+void fa_io_close(struct fa *f);
+void fa_send(struct fa *f, uint32_t from, uint32_t to, uint16_t port,
+	     const uint8_t *msg, size_t len);
+/* The link-layer address of the request src:sport just received. */
+bool fa_learn_mac(struct fa *f, uint32_t src, uint16_t sport,
+		  uint8_t mac[ETH_ALEN]);
+void fa_kernel_link(struct fa *f, struct visitor *v, bool on);
+void fa_kernel_rule(struct fa *f, struct visitor *v, bool on);
+const char *fa_ip(uint32_t a);
+
+#endif

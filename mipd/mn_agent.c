@@ -1,0 +1,190 @@
+/*
+ * mn_agent.c - agent discovery on the mobile node (RFC 5944 2.4):
+ * a raw ICMP socket bound to the physical interface receives Agent
+ * Advertisements (Router Advertisements with the Mobility Agent
+ * Advertisement extension), which become policy AGENT_ADV events; on
+ * link up and on a new address the node solicits (RFC 5944 2.4.1: at
+ * most three, one per second, until an advertisement arrives).
+ *
+ * Movement detection by advertisement lifetime lives in the policy
+ * engine (POLICY_TIMER_AGENT); at home we are told by the home prefix on
+ * the link, or by our home agent's own advertisement if it sends one.
+ */
+#define LOG_TAG "mn"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "mipd/mip4.h"
+#include "mipd/mn_int.h"
+
+#define SOL_TRIES 3	   /* RFC 5944 2.4.1: MAX_SOLICITATIONS */
+#define SOL_INTERVAL_MS 1000u /* ... no more than one per second */
+
+bool mn_adv_event(const struct mn_conf *c, const struct reg_adv *a,
+		  struct in_addr src, int ifindex, struct policy_ev *ev)
+{
+	bool ours = src.s_addr == c->ha.s_addr;
+
+	for (unsigned i = 0; i < a->num_addrs && i < REG_ADV_MAX_ROUTERS; i++)
+		if (a->router[i].addr.s_addr == c->ha.s_addr)
+			ours = true;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = POLICY_EV_AGENT_ADV;
+	ev->ifindex = ifindex;
+	ev->adv.home = (a->flags & MIP4_ADV_H) && ours;
+	/* RFC 5944 2.1.1: a busy FA takes no new registrations; one
+	 * without a care-of address offers none */
+	ev->adv.fa = (a->flags & MIP4_ADV_F) && !(a->flags & MIP4_ADV_B) &&
+		     a->ncoa > 0;
+	if (!ev->adv.home && !ev->adv.fa)
+		return false;
+	ev->adv.fa_addr = src;
+	ev->adv.coa = a->ncoa ? a->coa[0] : src;
+	ev->adv.seq = a->seq;
+	ev->adv.lifetime = a->lifetime;
+	return true;
+}
+
+void mn_agent_input(struct mn_agent *g, const uint8_t *pkt, size_t len)
+{
+	struct reg_adv a;
+	struct policy_ev ev;
+	struct in_addr src;
+	size_t hl;
+	int err;
+
+	if (len < 20 || pkt[0] >> 4 != 4)
+		return;
+	hl = (size_t)(pkt[0] & 0x0f) * 4;
+	if (hl < 20 || len < hl + MIP4_ICMP_HDR_LEN ||
+	    pkt[hl] != MIP4_ICMP_ROUTER_ADV)
+		return; /* echo, unreachables...: not ours */
+	memcpy(&src, pkt + 12, 4);
+	err = reg_adv_parse(&a, pkt + hl, len - hl);
+	if (err == REG_EMISSING)
+		return; /* a plain router, not a mobility agent */
+	if (err != REG_OK) {
+		g->adv_bad++;
+		log_debug("agent advertisement from %s dropped: %s",
+			  inet_ntoa(src), reg_err_name(err));
+		return;
+	}
+	g->adv_rx++;
+	if (!mn_adv_event(g->conf, &a, src, g->ifindex, &ev))
+		return;
+	if (!g->have_last || g->last.fa_addr.s_addr != src.s_addr)
+		log_info("agent advertisement from %s seq %u lifetime %u%s%s",
+			  inet_ntoa(src), ev.adv.seq, ev.adv.lifetime,
+			  ev.adv.fa ? " FA" : "", ev.adv.home ? " HA" : "");
+	g->have_last = true;
+	g->last = ev.adv;
+	g->sol_left = 0;
+	timer_cancel(g->loop, &g->t_sol);
+	g->cb(g->arg, &ev);
+}
+
+static void on_icmp(void *arg, int fd, uint32_t events)
+{
+	struct mn_agent *g = arg;
+	uint8_t buf[2048];
+
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n <= 0)
+			return;
+		mn_agent_input(g, buf, (size_t)n);
+	}
+}
+
+/* RFC 5944 2.4: to the limited broadcast address (every agent's raw
+ * socket sees it; 224.0.0.11 needs a membership the agent may lack). */
+static void send_sol(struct mn_agent *g)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = INADDR_BROADCAST };
+	struct reg_sol s = { 0 };
+	uint8_t pkt[64];
+	struct wbuf w;
+	size_t len = 0;
+
+	wb_init(&w, pkt, sizeof(pkt));
+	if (reg_sol_build(&w, &s, &len) != REG_OK)
+		return;
+	if (sendto(g->fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) <
+	    0)
+		log_debug("agent solicitation: %s", strerror(errno));
+	else
+		g->sol_tx++;
+}
+
+static void on_sol_timer(void *arg)
+{
+	struct mn_agent *g = arg;
+
+	if (!g->sol_left)
+		return;
+	g->sol_left--;
+	send_sol(g);
+	if (g->sol_left)
+		timer_arm_ms(g->loop, &g->t_sol, SOL_INTERVAL_MS);
+}
+
+void mn_agent_solicit(struct mn_agent *g, int ifindex)
+{
+	g->ifindex = ifindex;
+	if (g->fd < 0)
+		return;
+	g->sol_left = SOL_TRIES;
+	on_sol_timer(g);
+}
+
+int mn_agent_open(struct mn_agent *g, struct eloop *l,
+		  const struct mn_conf *c, mn_adv_cb cb, void *arg)
+{
+	const char *dev = c->interface;
+	int one = 1, ttl = 1;
+
+	memset(g, 0, sizeof(*g));
+	g->conf = c;
+	g->loop = l;
+	g->cb = cb;
+	g->arg = arg;
+	g->ifindex = -1;
+	timer_init(&g->t_sol, on_sol_timer, g);
+	g->fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		       IPPROTO_ICMP);
+	if (g->fd < 0 ||
+	    setsockopt(g->fd, SOL_SOCKET, SO_BINDTODEVICE, dev, strlen(dev)) <
+		    0 ||
+	    setsockopt(g->fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) <
+		    0 ||
+	    setsockopt(g->fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0 ||
+	    eloop_add_fd(l, g->fd, EPOLLIN, on_icmp, g) < 0) {
+		log_err("agent discovery socket on %s: %s", dev,
+			strerror(errno));
+		if (g->fd >= 0)
+			close(g->fd);
+		g->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void mn_agent_close(struct mn_agent *g)
+{
+	timer_cancel(g->loop, &g->t_sol);
+	if (g->fd >= 0) {
+		eloop_del_fd(g->loop, g->fd);
+		close(g->fd);
+	}
+	g->fd = -1;
+}

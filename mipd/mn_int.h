@@ -1,0 +1,126 @@
+/*
+ * mn_int.h - mobile node internals shared by mn.c (netlink, policy and
+ * registration glue), mn_path.c (the data path of each access mode),
+ * mn_agent.c (agent discovery) and mn_dhcp.c (dhcpcd as a helper).
+ * Not for other modules; unit tests use it.
+ */
+#ifndef MIPD_MN_INT_H
+#define MIPD_MN_INT_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/eloop.h"
+#include "mipd/conf.h"
+#include "mipd/reg_msg.h"
+#include "policy/policy.h"
+
+/* ---- data path (mn_path.c) ------------------------------------------- */
+
+/* Metric of the default routes of modes c and f: below dhcpcd's (1000 +
+ * ifindex), above a static metric-0 default a user or the lab adds at
+ * home, so neither `ip route add` collides with ours. */
+#define MN_ROUTE_METRIC 10
+
+struct mn_path_stats {
+	uint64_t tx_ipip, tx_udp, tx_drop; /* mip0 -> HA */
+	uint64_t rx_ipip, rx_udp, rx_drop; /* HA -> mip0 */
+};
+
+struct mn_path {
+	const struct mn_conf *conf;
+	struct eloop *loop;
+	int udp_fd; /* the registration socket (IP-in-UDP), not owned */
+	int tun_fd, tun_ifindex, raw_fd;
+	char tun_name[IFNAMSIZ];
+	enum access_mode mode;
+	int ifindex;	       /* physical interface of the current mode */
+	struct in_addr coa;    /* co-located CoA (c) */
+	struct in_addr fa;     /* foreign agent (f) */
+	struct in_addr gw;     /* the visited link's router (c) */
+	bool udp;	       /* RFC 3519 IP-in-UDP instead of IP-in-IP */
+	/* what we added, so leaving a mode removes exactly that */
+	bool hoa_tun, hoa_phys32, hoa_home, dflt_tun, dflt_fa, fa_host;
+	bool ha_host, dflt_home;
+	int hoa_phys_ifindex;
+	struct in_addr ha_host_gw;
+	uint16_t ip_id;
+	struct mn_path_stats st;
+	uint8_t buf[65600], out[65600];
+};
+
+/* with_tun false: routes and addresses only (unit tests without TUN). */
+int mn_path_open(struct mn_path *p, struct eloop *l, const struct mn_conf *c,
+		 int udp_fd, bool with_tun);
+void mn_path_close(struct mn_path *p);
+/* The data path for mode m through ifindex; coa: co-located CoA (c);
+ * fa: the agent (f).  Undoes what the previous mode needed and not this
+ * one.  0, or -1 when a kernel change failed (logged). */
+int mn_path_set(struct mn_path *p, enum access_mode m, int ifindex,
+		struct in_addr coa, struct in_addr fa);
+/* Before a request through an FA: the home address on the link as /32
+ * and an on-link route to the agent (RFC 5944 3.6.1.2: the request
+ * comes from the home address). */
+int mn_path_prepare_fa(struct mn_path *p, int ifindex, struct in_addr fa);
+/* The visited link's router (a default route dhcpcd added), 0 = none. */
+void mn_path_set_gateway(struct mn_path *p, struct in_addr gw);
+void mn_path_set_udp(struct mn_path *p, bool udp);
+/* RFC 3519 tunnel data (type 4) that reached the registration socket. */
+void mn_path_udp_input(struct mn_path *p, const uint8_t *msg, size_t len,
+		       uint32_t src);
+
+/* ---- agent discovery (mn_agent.c) ------------------------------------ */
+
+typedef void (*mn_adv_cb)(void *arg, const struct policy_ev *ev);
+
+struct mn_agent {
+	const struct mn_conf *conf;
+	struct eloop *loop;
+	int fd, ifindex;
+	mn_adv_cb cb;
+	void *arg;
+	struct timer t_sol;
+	unsigned sol_left;
+	uint64_t adv_rx, adv_bad, sol_tx;
+	bool have_last;
+	struct policy_adv last;
+};
+
+/* An advertisement from src on ifindex as a policy AGENT_ADV event;
+ * false when it offers nothing to us (busy FA, not an agent). */
+bool mn_adv_event(const struct mn_conf *c, const struct reg_adv *a,
+		  struct in_addr src, int ifindex, struct policy_ev *ev);
+int mn_agent_open(struct mn_agent *g, struct eloop *l,
+		  const struct mn_conf *c, mn_adv_cb cb, void *arg);
+void mn_agent_close(struct mn_agent *g);
+/* Link up or a new address: up to three solicitations, 1 s apart
+ * (RFC 5944 2.4), stopped by the first advertisement. */
+void mn_agent_solicit(struct mn_agent *g, int ifindex);
+/* One received ICMP datagram (IP header included); for tests. */
+void mn_agent_input(struct mn_agent *g, const uint8_t *pkt, size_t len);
+
+/* ---- dhcpcd (mn_dhcp.c) ---------------------------------------------- */
+
+struct mn_dhcp {
+	const struct mn_conf *conf;
+	struct eloop *loop;
+	pid_t pid;	/* running */
+	pid_t stopping; /* SIGTERM sent, not reaped yet */
+	struct timer t_kill;
+	unsigned starts;
+};
+
+void mn_dhcp_init(struct mn_dhcp *d, struct eloop *l, const struct mn_conf *c);
+/* Starts dhcpcd on the interface unless it runs.  0 or -1. */
+int mn_dhcp_start(struct mn_dhcp *d);
+/* SIGTERM by PID without waiting: reaped on SIGCHLD, SIGKILL after 2 s. */
+void mn_dhcp_stop(struct mn_dhcp *d);
+/* SIGCHLD: reaps what exited (stopped or on its own). */
+void mn_dhcp_reap(struct mn_dhcp *d);
+/* Exit: stop and wait for it. */
+void mn_dhcp_fini(struct mn_dhcp *d);
+
+#endif

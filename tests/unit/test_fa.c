@@ -1,0 +1,729 @@
+/*
+ * test_fa.c - the foreign agent (mipd/fa*.c) on a veth link inside a
+ * private network namespace (the test unshares one; it never touches the
+ * host's):
+ *
+ *   [FA: fal 10.30.0.1/24] ==veth== [mnl: the "mobile node", raw frames
+ *                                    through a packet socket]
+ *   "home agent": UDP 127.0.0.1:4342 and a raw IP-in-IP socket
+ *
+ * Advertisement bytes, solicitation, relaying in both directions with the
+ * visitor's MAC, FA denials (69), denial and timeout (78) clean-up,
+ * expiry, deregistration, the data path both ways, the `visitors` view.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/eloop.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/nl.h"
+#include "mipd/fa.h"
+#include "mipd/reg_auth.h"
+#include "mipd/reg_msg.h"
+
+#define FA_PORT 4341
+#define HA_PORT 4342
+#define MN_PORT 40000
+#define HOA	"10.10.0.100"
+
+static bool have_ns;
+static uint8_t fa_mac[6], mn_mac[6];
+
+struct fx {
+	struct eloop *l;
+	struct fa_conf conf;
+	struct fa *fa;
+	int mn;	    /* packet socket on mnl */
+	int ha;	    /* UDP 127.0.0.1:HA_PORT */
+	int ha_raw; /* IP-in-IP */
+	uint64_t id;
+};
+
+static uint32_t ip(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static int get_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int rc, fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return rc;
+}
+
+static int make_link(void)
+{
+	return system("ip link add fal type veth peer name mnl && "
+		      "ip link set lo up && ip link set fal up && "
+		      "ip link set mnl up && "
+		      "ip addr add 10.30.0.1/24 dev fal && "
+		      "ip route add 192.0.2.0/24 via 10.30.0.50 dev fal && "
+		      "sysctl -qw net.ipv4.conf.all.rp_filter=0") == 0 &&
+		       get_mac("fal", fa_mac) == 0 && get_mac("mnl", mn_mac) == 0
+		   ? 0
+		   : -1;
+}
+
+static int open_mn(void)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_IP),
+				  .sll_ifindex = nl_ifindex("mnl") };
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK,
+			htons(ETH_P_IP));
+
+	bind(fd, (struct sockaddr *)&ll, sizeof(ll));
+	return fd;
+}
+
+static int open_ha(void)
+{
+	struct sockaddr_in me = { .sin_family = AF_INET,
+				  .sin_port = htons(HA_PORT) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	me.sin_addr.s_addr = ip("127.0.0.1");
+	bind(fd, (struct sockaddr *)&me, sizeof(me));
+	return fd;
+}
+
+static void fx_conf(struct fx *f, uint32_t adv_ms)
+{
+	memset(f, 0, sizeof(*f));
+	fa_conf_defaults(&f->conf);
+	snprintf(f->conf.interface, IFNAMSIZ, "fal");
+	snprintf(f->conf.tunnel, IFNAMSIZ, "fat%%d");
+	f->conf.port = FA_PORT;
+	f->conf.ha_port = HA_PORT;
+	f->conf.adv_interval_ms = adv_ms;
+	f->conf.pending_ms = 300;
+}
+
+static int fx_start(struct fx *f)
+{
+	f->l = eloop_new();
+	f->fa = fa_new(f->l, &f->conf);
+	if (!f->fa || fa_start(f->fa) < 0)
+		return -1;
+	f->mn = open_mn();
+	f->ha = open_ha();
+	f->ha_raw = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_IPIP);
+	setsockopt(f->ha_raw, IPPROTO_IP, IP_HDRINCL, &(int){ 1 }, sizeof(int));
+	f->id = reg_ntp_now();
+	return f->mn < 0 || f->ha < 0 || f->ha_raw < 0 ? -1 : 0;
+}
+
+static int setup_with(void **state, uint32_t adv_ms)
+{
+	static struct fx f;
+
+	if (!have_ns)
+		return -1;
+	fx_conf(&f, adv_ms);
+	*state = &f;
+	return fx_start(&f);
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, 10000);
+}
+
+static int setup_fast_adv(void **state)
+{
+	return setup_with(state, 100);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	fa_free(f->fa);
+	close(f->mn);
+	close(f->ha);
+	close(f->ha_raw);
+	eloop_free(f->l);
+	return 0;
+}
+
+/* ---- frames of the mobile node ---- */
+
+static uint16_t csum(const uint8_t *p, size_t len)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* IPv4 header + payload; proto UDP adds the UDP header (no checksum). */
+static size_t ip_packet(uint8_t *out, uint8_t proto, uint32_t src,
+			uint32_t dst, uint16_t sport, uint16_t dport,
+			const uint8_t *pl, size_t len)
+{
+	size_t hl = proto == IPPROTO_UDP ? 28 : 20, tot = hl + len;
+	uint16_t c;
+
+	memset(out, 0, hl);
+	out[0] = 0x45;
+	out[2] = (uint8_t)(tot >> 8);
+	out[3] = (uint8_t)tot;
+	out[8] = 64;
+	out[9] = proto;
+	memcpy(out + 12, &src, 4);
+	memcpy(out + 16, &dst, 4);
+	c = csum(out, 20);
+	out[10] = (uint8_t)(c >> 8);
+	out[11] = (uint8_t)c;
+	if (proto == IPPROTO_UDP) {
+		out[20] = (uint8_t)(sport >> 8);
+		out[21] = (uint8_t)sport;
+		out[22] = (uint8_t)(dport >> 8);
+		out[23] = (uint8_t)dport;
+		out[24] = (uint8_t)((len + 8) >> 8);
+		out[25] = (uint8_t)(len + 8);
+	}
+	memcpy(out + hl, pl, len);
+	return tot;
+}
+
+static void mn_send(struct fx *f, const uint8_t *pkt, size_t len,
+		    const uint8_t *dmac)
+{
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_IP),
+				  .sll_ifindex = nl_ifindex("mnl"),
+				  .sll_halen = 6 };
+
+	memcpy(ll.sll_addr, dmac, 6);
+	assert_int_equal(sendto(f->mn, pkt, len, 0, (struct sockaddr *)&ll,
+				sizeof(ll)),
+			 (ssize_t)len);
+}
+
+/* Next IPv4 packet of protocol proto (and UDP destination port) that
+ * reaches mnl addressed to its MAC or a multicast group; *ip_out the
+ * whole packet.  Returns the payload length, 0 after timeout_ms. */
+static size_t mn_recv(struct fx *f, uint8_t proto, uint16_t dport,
+		      uint8_t *buf, size_t cap, const uint8_t **pl,
+		      int timeout_ms)
+{
+	uint64_t end = mono_ns() + (uint64_t)timeout_ms * 1000000;
+
+	while (mono_ns() < end) {
+		struct sockaddr_ll ll;
+		socklen_t sl = sizeof(ll);
+		ssize_t n;
+		size_t hl;
+
+		eloop_run_once(f->l, 5);
+		n = recvfrom(f->mn, buf, cap, 0, (struct sockaddr *)&ll, &sl);
+		if (n < 20 || ll.sll_pkttype == PACKET_OUTGOING ||
+		    buf[9] != proto)
+			continue;
+		hl = (size_t)(buf[0] & 15) * 4;
+		if (proto == IPPROTO_UDP) {
+			if ((buf[hl + 2] << 8 | buf[hl + 3]) != dport)
+				continue;
+			hl += 8;
+		}
+		*pl = buf + hl;
+		return (size_t)n - hl;
+	}
+	return 0;
+}
+
+/* ---- registration messages ---- */
+
+struct rrq {
+	uint16_t lifetime;
+	uint8_t flags;
+};
+
+static size_t build_rrq(struct fx *f, const struct rrq *q, uint8_t *buf,
+			size_t cap)
+{
+	struct reg_request rq = { .flags = q->flags, .lifetime = q->lifetime,
+				  .id = ++f->id };
+	struct reg_sa sa = { .spi = 256, .alg = REG_ALG_HMAC_MD5,
+			     .key_len = 6 };
+	struct reg_builder b;
+	struct wbuf w;
+	size_t len = 0;
+
+	memcpy(sa.key, "secret", 6);
+	rq.home.s_addr = ip(HOA);
+	rq.ha.s_addr = ip("127.0.0.1");
+	rq.coa.s_addr = ip("10.30.0.1");
+	wb_init(&w, buf, cap);
+	reg_build_request(&b, &w, &rq);
+	assert_int_equal(reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &sa), 0);
+	assert_int_equal(reg_build_end(&b, &len), 0);
+	return len;
+}
+
+static void mn_request(struct fx *f, const uint8_t *req, size_t len)
+{
+	uint8_t pkt[600];
+	size_t n = ip_packet(pkt, IPPROTO_UDP, ip(HOA), ip("10.30.0.1"),
+			     MN_PORT, FA_PORT, req, len);
+
+	mn_send(f, pkt, n, fa_mac);
+}
+
+/* What reached the "home agent", and from where. */
+static size_t ha_recv(struct fx *f, uint8_t *buf, size_t cap,
+		      uint32_t *from, uint16_t *port, int timeout_ms)
+{
+	for (int i = 0; i < timeout_ms / 5; i++) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		ssize_t n;
+
+		eloop_run_once(f->l, 5);
+		n = recvfrom(f->ha, buf, cap, 0, (struct sockaddr *)&sin, &sl);
+		if (n > 0) {
+			*from = sin.sin_addr.s_addr;
+			*port = ntohs(sin.sin_port);
+			return (size_t)n;
+		}
+	}
+	return 0;
+}
+
+static size_t build_rrp(uint8_t code, uint16_t lifetime, uint64_t id,
+			uint8_t *buf, size_t cap)
+{
+	struct reg_reply rp = { .code = code, .lifetime = lifetime, .id = id };
+	struct reg_sa sa = { .spi = 256, .alg = REG_ALG_HMAC_MD5,
+			     .key_len = 6 };
+	struct reg_builder b;
+	struct wbuf w;
+	size_t len = 0;
+
+	memcpy(sa.key, "secret", 6);
+	rp.home.s_addr = ip(HOA);
+	rp.ha.s_addr = ip("127.0.0.1");
+	wb_init(&w, buf, cap);
+	reg_build_reply(&b, &w, &rp);
+	assert_int_equal(reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &sa), 0);
+	assert_int_equal(reg_build_end(&b, &len), 0);
+	return len;
+}
+
+static void ha_reply(struct fx *f, uint16_t port, const uint8_t *msg,
+		     size_t len)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+
+	to.sin_addr.s_addr = ip("10.30.0.1");
+	assert_int_equal(sendto(f->ha, msg, len, 0, (struct sockaddr *)&to,
+				sizeof(to)),
+			 (ssize_t)len);
+}
+
+/* The reply the node gets (relayed or the FA's own); its code. */
+static int mn_reply(struct fx *f, uint8_t *copy, size_t *len)
+{
+	uint8_t buf[2048];
+	const uint8_t *pl;
+	struct reg_msg m;
+	size_t n = mn_recv(f, IPPROTO_UDP, MN_PORT, buf, sizeof(buf), &pl,
+			   1500);
+
+	assert_true(n > 0);
+	assert_int_equal(reg_parse_reply(&m, pl, n), REG_OK);
+	if (copy) {
+		memcpy(copy, pl, n);
+		*len = n;
+	}
+	return m.rp.code;
+}
+
+/* Request relayed to the HA; returns its port.  req/len: what was sent. */
+static uint16_t relay(struct fx *f, const struct rrq *q, uint64_t *id)
+{
+	uint8_t req[256], got[512];
+	size_t len = build_rrq(f, q, req, sizeof(req)), n;
+	uint32_t from = 0;
+	uint16_t port = 0;
+
+	*id = f->id;
+	mn_request(f, req, len);
+	n = ha_recv(f, got, sizeof(got), &from, &port, 1000);
+	assert_int_equal(n, len);
+	assert_memory_equal(got, req, len); /* relayed unchanged */
+	assert_int_equal(from, ip("10.30.0.1")); /* from the care-of address */
+	return port;
+}
+
+static void register_ok(struct fx *f, uint16_t granted, uint8_t flags)
+{
+	struct rrq q = { .lifetime = 600, .flags = flags };
+	uint8_t rep[256], got[256];
+	uint64_t id;
+	uint16_t port = relay(f, &q, &id);
+	size_t len = build_rrp(0, granted, id, rep, sizeof(rep)), glen = 0;
+
+	ha_reply(f, port, rep, len);
+	assert_int_equal(mn_reply(f, got, &glen), 0);
+	assert_int_equal(glen, len);
+	assert_memory_equal(got, rep, len);
+}
+
+/* ---- kernel state ---- */
+
+static bool file_has(const char *path, const char *a, const char *b)
+{
+	char line[512];
+	bool found = false;
+	FILE *r = fopen(path, "r");
+
+	while (r && fgets(line, sizeof(line), r))
+		if (strstr(line, a) && (!b || strstr(line, b)))
+			found = true;
+	if (r)
+		fclose(r);
+	return found;
+}
+
+static bool cmd_has(const char *cmd, const char *want)
+{
+	char line[512];
+	bool found = false;
+	FILE *p = popen(cmd, "r");
+
+	while (p && fgets(line, sizeof(line), p))
+		if (strstr(line, want))
+			found = true;
+	if (p)
+		pclose(p);
+	return found;
+}
+
+static bool has_route(void)
+{
+	return file_has("/proc/net/route", "fal", "64000A0A");
+}
+
+static bool has_neigh(void)
+{
+	char mac[18];
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", mn_mac[0],
+		 mn_mac[1], mn_mac[2], mn_mac[3], mn_mac[4], mn_mac[5]);
+	return file_has("/proc/net/arp", HOA " ", mac);
+}
+
+static bool has_rule(void)
+{
+	return cmd_has("ip rule show", "from " HOA " lookup 434");
+}
+
+static void wait_ms(struct fx *f, int ms)
+{
+	uint64_t end = mono_ns() + (uint64_t)ms * 1000000;
+
+	while (mono_ns() < end)
+		eloop_run_once(f->l, 10);
+}
+
+/* ---- tests ---- */
+
+static size_t next_adv(struct fx *f, struct reg_adv *a, uint8_t *buf,
+		       int timeout_ms)
+{
+	const uint8_t *pl;
+	size_t n = mn_recv(f, IPPROTO_ICMP, 0, buf, 1500, &pl, timeout_ms);
+
+	if (n)
+		assert_int_equal(reg_adv_parse(a, pl, n), REG_OK);
+	return n;
+}
+
+static void advertisement(void **state)
+{
+	struct fx *f = *state;
+	struct reg_adv a, b;
+	uint8_t buf[1500];
+
+	assert_true(next_adv(f, &a, buf, 500) > 0);
+	assert_int_equal(buf[8], 1);				/* TTL */
+	assert_int_equal(a.code, MIP4_ADV_CODE_ROUTER);
+	assert_int_equal(a.flags, MIP4_ADV_F | MIP4_ADV_T);
+	assert_int_equal(a.ncoa, 1);
+	assert_int_equal(a.coa[0].s_addr, ip("10.30.0.1"));
+	assert_int_equal(a.num_addrs, 1);
+	assert_int_equal(a.router[0].addr.s_addr, ip("10.30.0.1"));
+	assert_true(a.has_prefix);
+	assert_int_equal(a.prefix_len[0], 24);
+	assert_int_equal(a.reg_lifetime, 1800);
+	assert_int_equal(a.lifetime, 1); /* 3 x 100 ms, rounded up */
+	assert_true(next_adv(f, &b, buf, 500) > 0);
+	assert_int_equal(b.seq, a.seq + 1);
+}
+
+static void solicitation(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t dmac[6] = { 0x01, 0, 0x5e, 0, 0, 2 };
+	uint8_t sol[8] = { MIP4_ICMP_ROUTER_SOL }, pkt[64], buf[1500];
+	struct reg_adv a;
+	uint16_t c = reg_icmp_checksum(sol, sizeof(sol));
+	size_t n;
+
+	/* one was sent at start (seq 0), the next is 10 s away */
+	assert_int_equal(next_adv(f, &a, buf, 200), 0);
+	sol[2] = (uint8_t)(c >> 8);
+	sol[3] = (uint8_t)c;
+	n = ip_packet(pkt, IPPROTO_ICMP, ip(HOA), ip("224.0.0.2"), 0, 0, sol,
+		      sizeof(sol));
+	mn_send(f, pkt, n, dmac);
+	assert_true(next_adv(f, &a, buf, 100) > 0);
+	assert_int_equal(a.seq, 1);
+	assert_int_equal(fa_stats(f->fa)->sol_rx, 1);
+}
+
+static void relay_and_accept(void **state)
+{
+	struct fx *f = *state;
+	struct fa_visitor_info vi;
+	struct rrq q = { .lifetime = 600, .flags = MIP4_RRQ_T };
+	uint64_t id;
+
+	relay(f, &q, &id);
+	assert_true(fa_visitor_get(f->fa, ip(HOA), &vi));
+	assert_true(vi.pending);
+	assert_false(vi.active);
+	assert_true(vi.has_mac);
+	assert_memory_equal(vi.mac, mn_mac, 6);
+	assert_int_equal(vi.sport, MN_PORT);
+	assert_true(has_route());
+	assert_true(has_neigh());
+	assert_false(has_rule()); /* not before the home agent agreed */
+
+	register_ok(f, 300, MIP4_RRQ_T); /* a second request, answered */
+	assert_true(fa_visitor_get(f->fa, ip(HOA), &vi));
+	assert_true(vi.active);
+	assert_false(vi.pending);
+	assert_int_equal(vi.lifetime, 300);
+	assert_true(vi.remaining >= 299 && vi.remaining <= 300);
+	assert_int_equal(vi.ha, ip("127.0.0.1"));
+	assert_true(has_rule());
+	assert_int_equal(fa_visitor_count(f->fa), 1);
+}
+
+static void denial_removes(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = { .lifetime = 600 };
+	uint8_t rep[256];
+	uint64_t id;
+	uint16_t port = relay(f, &q, &id);
+	size_t len = build_rrp(MIP4_HA_MN_AUTH_FAILED, 0, id, rep, sizeof(rep));
+
+	ha_reply(f, port, rep, len);
+	assert_int_equal(mn_reply(f, NULL, NULL), MIP4_HA_MN_AUTH_FAILED);
+	assert_int_equal(fa_visitor_count(f->fa), 0);
+	assert_false(has_route());
+	assert_false(has_neigh());
+}
+
+static void lifetime_too_long(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = { .lifetime = 1801 };
+	uint8_t req[256], got[256];
+	uint32_t from;
+	uint16_t port;
+	size_t len = build_rrq(f, &q, req, sizeof(req));
+
+	mn_request(f, req, len);
+	assert_int_equal(mn_reply(f, NULL, NULL), MIP4_FA_LIFETIME_TOO_LONG);
+	assert_int_equal(ha_recv(f, got, sizeof(got), &from, &port, 50), 0);
+	assert_int_equal(fa_visitor_count(f->fa), 0);
+	assert_false(has_route());
+	/* minimal encapsulation is not offered: 72 */
+	q.lifetime = 100;
+	q.flags = MIP4_RRQ_M;
+	len = build_rrq(f, &q, req, sizeof(req));
+	mn_request(f, req, len);
+	assert_int_equal(mn_reply(f, NULL, NULL), MIP4_FA_ENCAP_UNAVAIL);
+}
+
+static void wrong_id_ignored_then_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = { .lifetime = 600 };
+	uint8_t rep[256];
+	uint64_t id;
+	uint16_t port = relay(f, &q, &id);
+	size_t len = build_rrp(0, 600, id + 1, rep, sizeof(rep));
+
+	ha_reply(f, port, rep, len); /* answers another request: dropped */
+	wait_ms(f, 50);
+	assert_int_equal(fa_stats(f->fa)->rep_unmatched, 1);
+	assert_int_equal(mn_reply(f, NULL, NULL), MIP4_FA_REG_TIMEOUT);
+	assert_int_equal(fa_visitor_count(f->fa), 0);
+	assert_false(has_route());
+	assert_false(has_neigh());
+}
+
+static void expiry_cleans_up(void **state)
+{
+	struct fx *f = *state;
+
+	register_ok(f, 1, MIP4_RRQ_T);
+	assert_true(has_rule());
+	assert_true(has_route());
+	wait_ms(f, 1300);
+	assert_int_equal(fa_visitor_count(f->fa), 0);
+	assert_int_equal(fa_stats(f->fa)->expired, 1);
+	assert_false(has_rule());
+	assert_false(has_route());
+	assert_false(has_neigh());
+}
+
+static void deregistration(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = { .lifetime = 0 };
+	uint8_t rep[256];
+	uint64_t id;
+	uint16_t port;
+	size_t len;
+
+	register_ok(f, 600, 0);
+	port = relay(f, &q, &id);
+	len = build_rrp(0, 0, id, rep, sizeof(rep));
+	ha_reply(f, port, rep, len);
+	assert_int_equal(mn_reply(f, NULL, NULL), 0);
+	assert_int_equal(fa_visitor_count(f->fa), 0);
+	assert_false(has_route());
+}
+
+static void data_path(void **state)
+{
+	struct fx *f = *state;
+	uint8_t inner[128], outer[256], buf[2048];
+	const uint8_t *pl;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	size_t n, m;
+	ssize_t r;
+
+	register_ok(f, 600, MIP4_RRQ_T);
+	/* home agent -> care-of address: delivered on the link to the MAC */
+	n = ip_packet(inner, IPPROTO_UDP, ip("192.0.2.1"), ip(HOA), 7, 5555,
+		      (const uint8_t *)"down", 4);
+	m = ip_packet(outer, IPPROTO_IPIP, ip("127.0.0.1"), ip("10.30.0.1"), 0,
+		      0, inner, n);
+	to.sin_addr.s_addr = ip("10.30.0.1");
+	assert_int_equal(sendto(f->ha_raw, outer, m, 0, (struct sockaddr *)&to,
+				sizeof(to)),
+			 (ssize_t)m);
+	n = mn_recv(f, IPPROTO_UDP, 5555, buf, sizeof(buf), &pl, 1000);
+	assert_int_equal(n, 4);
+	assert_memory_equal(pl, "down", 4);
+	/* visitor -> correspondent: reverse tunnelled to the home agent */
+	n = ip_packet(inner, IPPROTO_UDP, ip(HOA), ip("192.0.2.1"), 5555, 7,
+		      (const uint8_t *)"up", 2);
+	mn_send(f, inner, n, fa_mac);
+	for (int i = 0; i < 200; i++) {
+		eloop_run_once(f->l, 5);
+		r = recv(f->ha_raw, buf, sizeof(buf), 0);
+		if (r > 20 && buf[9] == IPPROTO_IPIP &&
+		    memcmp(buf + 12, &(uint32_t){ ip("10.30.0.1") }, 4) == 0)
+			break;
+		r = 0;
+	}
+	assert_true(r > 48);
+	assert_memory_equal(buf + 16, &(uint32_t){ ip("127.0.0.1") }, 4);
+	assert_memory_equal(buf + 20 + 12, &(uint32_t){ ip(HOA) }, 4);
+	assert_memory_equal(buf + 20 + 28, "up", 2);
+}
+
+static void visitors_json(void **state)
+{
+	struct fx *f = *state;
+	struct jw w;
+	const char *t;
+
+	register_ok(f, 600, MIP4_RRQ_T);
+	jw_init(&w);
+	jw_obj_begin(&w, NULL);
+	fa_ctl_visitors(f->fa, &w);
+	jw_obj_end(&w);
+	t = jw_text(&w);
+	assert_non_null(strstr(t, "\"count\":1"));
+	assert_non_null(strstr(t, "\"home_address\":\"" HOA "\""));
+	assert_non_null(strstr(t, "\"home_agent\":\"127.0.0.1\""));
+	assert_non_null(strstr(t, "\"state\":\"active\""));
+	assert_non_null(strstr(t, "\"reverse_tunnel\":true"));
+	assert_non_null(strstr(t, "\"lifetime\":600"));
+	jw_reset(&w);
+	jw_obj_begin(&w, NULL);
+	fa_ctl_status(f->fa, &w);
+	jw_obj_end(&w);
+	assert_non_null(strstr(jw_text(&w), "\"care_of_address\":\"10.30.0.1\""));
+	jw_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest ns[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		cmocka_unit_test_setup_teardown(advertisement, setup_fast_adv,
+						teardown),
+		T(solicitation),     T(relay_and_accept),
+		T(denial_removes),   T(lifetime_too_long),
+		T(wrong_id_ignored_then_timeout),
+		T(expiry_cleans_up), T(deregistration),
+		T(data_path),	     T(visitors_json),
+#undef T
+	};
+
+	log_init("test_fa", false);
+	log_set_level(NULL, getenv("FA_DEBUG") ? L_DEBUG : L_ERR);
+	if (unshare(CLONE_NEWNET) < 0) {
+		print_message("unshare(CLONE_NEWNET): %s; foreign agent tests "
+			      "skipped (they need root)\n",
+			      strerror(errno));
+		return 0;
+	}
+	have_ns = make_link() == 0;
+	return cmocka_run_group_tests_name("foreign agent", ns, NULL, NULL);
+}

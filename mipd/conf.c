@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,13 +172,13 @@ static int hexval(char ch)
 	return -1;
 }
 
-/* "0x" + hex digits, or the raw bytes of the file. */
-static int key_decode(const uint8_t *raw, size_t len, struct reg_sa *sa)
+int mipd_key_decode(const uint8_t *raw, size_t len, uint8_t *out, size_t cap,
+		    size_t *out_len)
 {
 	if (len > 2 && raw[0] == '0' && (raw[1] == 'x' || raw[1] == 'X')) {
 		size_t n = len - 2;
 
-		if (n % 2 || n / 2 > REG_KEY_MAX)
+		if (n % 2 || n / 2 > cap)
 			return -1;
 		for (size_t i = 0; i < n / 2; i++) {
 			int hi = hexval((char)raw[2 + 2 * i]);
@@ -185,26 +186,71 @@ static int key_decode(const uint8_t *raw, size_t len, struct reg_sa *sa)
 
 			if (hi < 0 || lo < 0)
 				return -1;
-			sa->key[i] = (uint8_t)(hi << 4 | lo);
+			out[i] = (uint8_t)(hi << 4 | lo);
 		}
-		sa->key_len = n / 2;
+		*out_len = n / 2;
 		return 0;
 	}
-	if (len == 0 || len > REG_KEY_MAX)
+	if (len == 0 || len > cap)
 		return -1;
-	memcpy(sa->key, raw, len);
-	sa->key_len = len;
+	memcpy(out, raw, len);
+	*out_len = len;
 	return 0;
 }
 
+int ha_conf_set_key(struct ha_conf *h, struct mn_entry *m, const void *key,
+		    size_t len)
+{
+	if (len == 0 || len > REG_KEY_MAX || len > UINT16_MAX ||
+	    h->keys_len + len > UINT32_MAX)
+		return -1;
+	if (h->keys_len + len > h->keys_cap) {
+		size_t cap = h->keys_cap ? h->keys_cap : 1024;
+		uint8_t *k;
+
+		while (cap < h->keys_len + len)
+			cap *= 2;
+		/* not realloc: the old block must be wiped, not just freed */
+		k = malloc(cap);
+		if (!k)
+			return -1;
+		if (h->keys_len)
+			memcpy(k, h->keys, h->keys_len);
+		if (h->keys)
+			OPENSSL_cleanse(h->keys, h->keys_cap);
+		free(h->keys);
+		h->keys = k;
+		h->keys_cap = cap;
+	}
+	memcpy(h->keys + h->keys_len, key, len);
+	m->key_off = (uint32_t)h->keys_len;
+	m->key_len = (uint16_t)len;
+	h->keys_len += len;
+	return 0;
+}
+
+void ha_conf_free_mns(struct ha_conf *h)
+{
+	if (h->mns)
+		OPENSSL_cleanse(h->mns, h->nmns * sizeof(*h->mns));
+	free(h->mns);
+	if (h->keys)
+		OPENSSL_cleanse(h->keys, h->keys_cap);
+	free(h->keys);
+	h->mns = NULL;
+	h->nmns = 0;
+	h->keys = NULL;
+	h->keys_len = h->keys_cap = 0;
+}
+
 static void load_key(struct cfg *c, const config_setting_t *e,
-		     struct reg_sa *sa)
+		     struct ha_conf *h, struct mn_entry *m)
 {
 	const config_setting_t *at = config_setting_get_member(e, "key_file");
-	uint8_t raw[2 * REG_KEY_MAX + 8];
+	uint8_t raw[2 * REG_KEY_MAX + 8], key[REG_KEY_MAX];
 	char path[1024];
 	struct stat st;
-	size_t len = 0;
+	size_t len = 0, klen = 0;
 
 	if (!at) {
 		cfg_error(c, e,
@@ -222,13 +268,19 @@ static void load_key(struct cfg *c, const config_setting_t *e,
 		return;
 	}
 	if (cfg_secret_file(c, e, "key_file", raw, sizeof(raw), &len, true) ==
-		0 &&
-	    key_decode(raw, len, sa) < 0)
-		cfg_error(c, at,
-			  "key file %s: write the key as 0x and an even "
-			  "number of hex digits, or as 1-%d raw bytes",
-			  path, REG_KEY_MAX);
-	explicit_bzero(raw, sizeof(raw));
+	    0) {
+		if (mipd_key_decode(raw, len, key, sizeof(key), &klen) < 0)
+			cfg_error(c, at,
+				  "key file %s: write the key as 0x and an "
+				  "even number of hex digits, or as 1-%d raw "
+				  "bytes",
+				  path, REG_KEY_MAX);
+		else if (ha_conf_set_key(h, m, key, klen) < 0)
+			cfg_error(c, at, "out of memory for the key of %s",
+				  path);
+	}
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(key, sizeof(key));
 }
 
 static bool in_prefix(const struct ha_conf *h, struct in_addr a)
@@ -279,11 +331,9 @@ static void load_mn(struct cfg *c, const config_setting_t *e,
 	cfg_int(c, e, "spi", &spi, MIP4_SPI_RESERVED_MAX + 1, 0xffffffffLL,
 		true);
 	cfg_enum(c, e, "algorithm", alg_names, &alg, false);
-	m->sa.spi = (uint32_t)spi;
-	m->sa.alg = (enum reg_alg)(alg + 1);
-	m->sa.replay = h->replay;
-	m->sa.window = h->window;
-	load_key(c, e, &m->sa);
+	m->spi = (uint32_t)spi;
+	m->alg = (uint8_t)(alg + 1);
+	load_key(c, e, h, m);
 	check_hoa(c, e, h, i);
 }
 
@@ -351,11 +401,10 @@ int mipd_conf_load(struct cfg *c, struct mipd_conf *mc)
 
 void mipd_conf_free(struct mipd_conf *mc)
 {
-	if (mc->ha.mns) {
-		explicit_bzero(mc->ha.mns, mc->ha.nmns * sizeof(*mc->ha.mns));
-		free(mc->ha.mns);
-	}
-	mc->ha.mns = NULL;
-	mc->ha.nmns = 0;
-	explicit_bzero(&mc->mn.sa, sizeof(mc->mn.sa));
+	ha_conf_free_mns(&mc->ha);
+	if (mc->mn.key)
+		OPENSSL_cleanse(mc->mn.key, mc->mn.sa.key_len);
+	free(mc->mn.key);
+	mc->mn.key = NULL;
+	OPENSSL_cleanse(&mc->mn.sa, sizeof(mc->mn.sa));
 }

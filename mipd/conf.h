@@ -43,10 +43,17 @@ enum mipd_role { ROLE_MN, ROLE_HA, ROLE_FA };
 #define HA_BURST_DEFAULT 20
 
 /* One mobile node the home agent serves: home address and its MN-HA
- * security association (the SPI indexes it, RFC 5944 3.5.2). */
+ * security association (the SPI indexes it, RFC 5944 3.5.2), 16 bytes.
+ * The key is key_len bytes at key_off in the ha_conf's key arena, so a
+ * node costs its key's length and no fixed-size slot; the replay mode and
+ * window are the home agent's (ha_conf), the same for every node.
+ * mn_entry_sa() gives the struct reg_sa that reg_auth.h works with. */
 struct mn_entry {
 	struct in_addr hoa;
-	struct reg_sa sa;
+	uint32_t spi;
+	uint32_t key_off;
+	uint16_t key_len; /* 1..REG_KEY_MAX */
+	uint8_t alg;	  /* enum reg_alg */
 };
 
 struct ha_conf {
@@ -65,6 +72,8 @@ struct ha_conf {
 	uint16_t keepalive;
 	struct mn_entry *mns; /* malloc'd */
 	size_t nmns;
+	uint8_t *keys; /* key arena of the mns, malloc'd; wiped on free */
+	size_t keys_len, keys_cap;
 };
 
 /* The foreign agent's `fa` group (RFC 5944 2.3, 3.7); read by
@@ -107,6 +116,7 @@ struct mn_conf {
 	char interface[IFNAMSIZ]; /* the physical interface */
 	char tunnel[IFNAMSIZ];	  /* TUN of the co-located tunnel */
 	struct reg_sa sa;	  /* MN-HA security association */
+	uint8_t *key;		  /* owns sa.key's bytes; wiped on free */
 	bool reverse_tunnel, nat_traversal, force_udp;
 	uint16_t lifetime;
 	uint32_t retx_initial_ms;
@@ -138,6 +148,35 @@ extern const char *const mipd_conf_keys[];
 int mipd_conf_load(struct cfg *c, struct mipd_conf *mc);
 void mipd_conf_free(struct mipd_conf *mc);
 void ha_conf_defaults(struct ha_conf *h);
+
+/* Copies len (1..REG_KEY_MAX) key bytes into h's arena and points m at
+ * them; -1 on a bad length or out of memory.  The arena grows by copying
+ * and wiping the old block, so no stale key is left in freed memory. */
+int ha_conf_set_key(struct ha_conf *h, struct mn_entry *m, const void *key,
+		    size_t len);
+/* Wipes and frees the mns and the key arena (mipd_conf_free does it). */
+void ha_conf_free_mns(struct ha_conf *h);
+
+/* The SA of node m, pointing into h's arena: valid until the arena grows
+ * or is freed. */
+static inline struct reg_sa mn_entry_sa(const struct ha_conf *h,
+					const struct mn_entry *m)
+{
+	return (struct reg_sa){
+		.key = m->key_len ? h->keys + m->key_off : NULL,
+		.key_len = m->key_len,
+		.spi = m->spi,
+		.alg = (enum reg_alg)m->alg,
+		.replay = h->replay,
+		.window = h->window,
+	};
+}
+
+/* A key file's contents: "0x" and an even number of hex digits, or the
+ * raw bytes.  Writes at most cap bytes to out; -1 if malformed, empty or
+ * longer than cap. */
+int mipd_key_decode(const uint8_t *raw, size_t len, uint8_t *out, size_t cap,
+		    size_t *out_len);
 void fa_conf_defaults(struct fa_conf *f);
 /* The `fa` group (conf_fa.c); errors go into c. */
 void fa_conf_load(struct cfg *c, struct fa_conf *f);

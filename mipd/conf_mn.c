@@ -22,7 +22,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -109,50 +111,13 @@ static void str(struct cfg *c, const config_setting_t *g, const char *key,
 	snprintf(out, cap, "%s", s);
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* "0x" + hex digits, or the raw bytes of the file (as the ha group). */
-static int key_decode(const uint8_t *raw, size_t len, struct reg_sa *sa)
-{
-	if (len > 2 && raw[0] == '0' && (raw[1] == 'x' || raw[1] == 'X')) {
-		size_t n = len - 2;
-
-		if (n % 2 || n / 2 > REG_KEY_MAX)
-			return -1;
-		for (size_t i = 0; i < n / 2; i++) {
-			int hi = hexval((char)raw[2 + 2 * i]);
-			int lo = hexval((char)raw[3 + 2 * i]);
-
-			if (hi < 0 || lo < 0)
-				return -1;
-			sa->key[i] = (uint8_t)(hi << 4 | lo);
-		}
-		sa->key_len = n / 2;
-		return 0;
-	}
-	if (len == 0 || len > REG_KEY_MAX)
-		return -1;
-	memcpy(sa->key, raw, len);
-	sa->key_len = len;
-	return 0;
-}
-
-static void key(struct cfg *c, const config_setting_t *g, struct reg_sa *sa)
+static void key(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 {
 	const config_setting_t *at = config_setting_get_member(g, "key_file");
-	uint8_t raw[2 * REG_KEY_MAX + 8];
+	uint8_t raw[2 * REG_KEY_MAX + 8], buf[REG_KEY_MAX];
 	char path[1024];
 	struct stat st;
-	size_t len = 0;
+	size_t len = 0, klen = 0;
 
 	if (!at) {
 		cfg_error(c, g,
@@ -170,13 +135,30 @@ static void key(struct cfg *c, const config_setting_t *g, struct reg_sa *sa)
 		return;
 	}
 	if (cfg_secret_file(c, g, "key_file", raw, sizeof(raw), &len, true) ==
-		    0 &&
-	    key_decode(raw, len, sa) < 0)
-		cfg_error(c, at,
-			  "key file %s: write the key as 0x and an even "
-			  "number of hex digits, or as 1-%d raw bytes",
-			  path, REG_KEY_MAX);
-	explicit_bzero(raw, sizeof(raw));
+	    0) {
+		uint8_t *k = NULL;
+
+		if (mipd_key_decode(raw, len, buf, sizeof(buf), &klen) < 0)
+			cfg_error(c, at,
+				  "key file %s: write the key as 0x and an "
+				  "even number of hex digits, or as 1-%d raw "
+				  "bytes",
+				  path, REG_KEY_MAX);
+		else if (!(k = malloc(klen)))
+			cfg_error(c, at, "out of memory for the key of %s",
+				  path);
+		if (k) {
+			memcpy(k, buf, klen);
+			if (m->key)
+				OPENSSL_cleanse(m->key, m->sa.key_len);
+			free(m->key);
+			m->key = k;
+			m->sa.key = k;
+			m->sa.key_len = klen;
+		}
+	}
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(buf, sizeof(buf));
 }
 
 static void sa(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
@@ -190,7 +172,7 @@ static void sa(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 		m->sa.spi = (uint32_t)spi;
 	if (cfg_enum(c, g, "algorithm", algs, &alg, false) == 0)
 		m->sa.alg = (enum reg_alg)(alg + 1);
-	key(c, g, &m->sa);
+	key(c, g, m);
 }
 
 /* retransmit = { initial = 1.0; tries = 3; }: seconds may be a float. */

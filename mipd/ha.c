@@ -55,7 +55,6 @@ static int mn_index(struct ha *h)
 		while (h->mn_tab[s])
 			s = (s + 1) & (uint32_t)h->mn_mask;
 		h->mn_tab[s] = (uint32_t)i + 1;
-		h->mns[i].e = &h->conf->mns[i];
 	}
 	return 0;
 }
@@ -66,9 +65,17 @@ struct ha_mn *ha_mn_find(const struct ha *h, uint32_t hoa)
 
 	for (uint32_t i; (i = h->mn_tab[s]) != 0;
 	     s = (s + 1) & (uint32_t)h->mn_mask)
-		if (h->mns[i - 1].e->hoa.s_addr == hoa)
+		if (h->conf->mns[i - 1].hoa.s_addr == hoa)
 			return &h->mns[i - 1];
 	return NULL;
+}
+
+size_t ha_mn_mem_bytes(const struct ha *h)
+{
+	const struct ha_conf *c = h->conf;
+
+	return (h->mn_tab ? (h->mn_mask + 1) * sizeof(*h->mn_tab) : 0) +
+	       c->nmns * (sizeof(*h->mns) + sizeof(*c->mns)) + c->keys_cap;
 }
 
 /* ---- kernel side of a binding ---- */
@@ -139,14 +146,14 @@ static int check_auth(struct ha *h, struct ha_req *r)
 		return MIP4_HA_MN_AUTH_FAILED;
 	}
 	res = reg_auth_verify(&r->m, r->m.has_mnha ? &r->m.mnha : NULL,
-			      &r->mn->e->sa, 1);
+			      &r->sa, 1);
 	if (res == REG_AUTH_OK)
 		return -1;
 	h->st.auth_failed++;
 	if (res == REG_AUTH_FAIL)
 		log_warn("mobile node %s: authentication failed: wrong key? "
 			 "(SPI %u, from %s)",
-			 ha_ip(r->m.rq.home.s_addr), r->mn->e->sa.spi,
+			 ha_ip(r->m.rq.home.s_addr), r->sa.spi,
 			 ha_ip(r->from->src));
 	else
 		log_warn("mobile node %s: %s (SPI %u)",
@@ -297,6 +304,8 @@ size_t ha_handle(struct ha *h, const uint8_t *pkt, size_t len,
 	r.mn = err == REG_OK || !reg_err_discard(err)
 		   ? ha_mn_find(h, r.m.rq.home.s_addr)
 		   : NULL;
+	if (r.mn)
+		r.sa = mn_entry_sa(h->conf, ha_mn_entry(h, r.mn));
 	r.now = ntp_now();
 	r.reply_id = r.m.rq.id;
 	if (err != REG_OK) {

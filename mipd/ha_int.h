@@ -9,10 +9,11 @@
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
 
-/* Per mobile node: its configured SA and the replay state that must
- * survive deregistration (a replayed request is refused either way). */
+/* Per mobile node: the replay state that must survive deregistration (a
+ * replayed request is refused either way).  h->mns[i] belongs to
+ * h->conf->mns[i]: the configured entry (home address, SA) is found by
+ * index, so no pointer is stored. */
 struct ha_mn {
-	const struct mn_entry *e;
 	struct reg_replay rp;
 };
 
@@ -25,8 +26,8 @@ struct ha {
 	struct bcache *bc;
 	struct ratelimit *rl;
 	struct tunnel *tun;
-	struct ha_mn *mns;
-	uint32_t *mn_tab; /* open addressing: index + 1, 0 = empty */
+	struct ha_mn *mns; /* parallel to conf->mns */
+	uint32_t *mn_tab;  /* open addressing: index + 1, 0 = empty */
 	size_t mn_mask;
 	struct ha_stats st;
 	uint64_t started_ns;
@@ -37,6 +38,7 @@ struct ha_req {
 	const struct ha_from *from;
 	struct reg_msg m;
 	struct ha_mn *mn; /* NULL: unknown home address */
+	struct reg_sa sa; /* mn's MN-HA SA (mn_entry_sa), when mn is set */
 	uint64_t now;	  /* our clock as NTP */
 	uint64_t reply_id;
 	uint32_t haa; /* the HA address we answer as */
@@ -50,7 +52,18 @@ static inline bool ha_is_dereg(const struct reg_request *rq)
 	return rq->lifetime == 0 || rq->coa.s_addr == rq->home.s_addr;
 }
 
+/* O(1): an open-addressing hash of the home addresses (load <= 1/2). */
 struct ha_mn *ha_mn_find(const struct ha *h, uint32_t hoa);
+/* Bytes the HA's per-node tables take: its replay states and home-address
+ * index, plus the configuration's entries and key arena (the binding
+ * cache is bcache_mem_bytes()).  For the benchmark. */
+size_t ha_mn_mem_bytes(const struct ha *h);
+/* The configured entry of a node ha_mn_find returned. */
+static inline const struct mn_entry *ha_mn_entry(const struct ha *h,
+						 const struct ha_mn *mn)
+{
+	return &h->conf->mns[mn - h->mns];
+}
 const struct binding *ha_lookup(void *h, uint32_t hoa);
 size_t ha_build_reply(struct ha *h, const struct ha_req *r, int code,
 		      uint8_t *out, size_t cap);

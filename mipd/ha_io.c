@@ -92,7 +92,7 @@ size_t ha_build_reply(struct ha *h, const struct ha_req *r, int code,
 		add_udp_rep(h, &b);
 	/* RFC 5944 3.8.3.1: authenticated whenever we share an SA */
 	if (r->mn)
-		reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &r->mn->e->sa);
+		reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &r->sa);
 	if (reg_build_end(&b, &len) != REG_OK) {
 		h->st.send_err++;
 		return 0;

@@ -443,7 +443,7 @@ static void normalise(struct mn_reg_conf *c)
 
 static int check_sa(const struct reg_sa *sa)
 {
-	if (sa->spi <= MIP4_SPI_RESERVED_MAX || !sa->key_len ||
+	if (sa->spi <= MIP4_SPI_RESERVED_MAX || !sa->key || !sa->key_len ||
 	    sa->key_len > REG_KEY_MAX || !reg_auth_len(sa)) {
 		log_err("MN-HA security association unusable (SPI %u)",
 			sa->spi);

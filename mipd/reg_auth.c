@@ -95,7 +95,7 @@ static int keyed_md5(const struct reg_sa *sa, const uint8_t *data, size_t len,
 int reg_auth_compute(const struct reg_sa *sa, const void *data, size_t len,
 		     uint8_t *out)
 {
-	if (sa->key_len > REG_KEY_MAX)
+	if (sa->key_len && !sa->key)
 		return -1;
 	switch (sa->alg) {
 	case REG_ALG_HMAC_MD5:

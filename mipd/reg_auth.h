@@ -3,8 +3,13 @@
  * (RFC 5944 3.5, 5.1, 5.7).
  *
  * Mobility security associations are looked up by SPI in a table the
- * caller owns.  Two algorithms: HMAC-MD5 (RFC 2104), the RFC 5944 default,
- * and the keyed MD5 "prefix+suffix" mode of RFC 2002 3.5.1,
+ * caller owns.  An SA does not hold its key: it points at key_len bytes
+ * owned by whoever built it (conf.c's key arena for the home agent's
+ * mobile nodes, struct mn_conf for the mobile node), which wipes them
+ * (OPENSSL_cleanse) when it frees them.  Keys are never logged.
+ *
+ * Two algorithms: HMAC-MD5 (RFC 2104), the RFC 5944 default, and the
+ * keyed MD5 "prefix+suffix" mode of RFC 2002 3.5.1,
  * MD5(key | data | key), for legacy peers.  Verification is constant time.
  *
  * Identification (5.7): 64-bit NTP timestamps checked against a window
@@ -22,7 +27,11 @@
 
 #include "mipd/reg_msg.h"
 
-#define REG_KEY_MAX 128 /* RFC 2202 uses 80-byte keys */
+/* Longest key a configuration may hold.  Not a storage size (keys live in
+ * their owner's buffer, as long as they are): a sanity bound on key files,
+ * far above what RFC 5944 3.5.1 requires (128 bits and more) and the
+ * 80-byte keys of RFC 2202. */
+#define REG_KEY_MAX 1024
 
 enum reg_alg {
 	REG_ALG_HMAC_MD5 = 1,  /* RFC 5944 3.5.1 default */
@@ -34,12 +43,13 @@ enum reg_replay_mode {
 	REG_REPLAY_NONCE = 1,	  /* RFC 5944 5.7.2 */
 };
 
-/* One mobility security association (RFC 5944 1.6). */
+/* One mobility security association (RFC 5944 1.6): 32 bytes, cheap to
+ * build on the stack from a compact table entry. */
 struct reg_sa {
+	const uint8_t *key; /* key_len bytes, not owned; NULL only if 0 */
+	size_t key_len;
 	uint32_t spi; /* > MIP4_SPI_RESERVED_MAX */
 	enum reg_alg alg;
-	uint8_t key[REG_KEY_MAX];
-	size_t key_len;
 	enum reg_replay_mode replay;
 	uint32_t window; /* seconds; 0 means MIP4_TS_WINDOW_DEFAULT */
 };

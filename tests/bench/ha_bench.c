@@ -16,13 +16,18 @@
  *              (verify the request, sign the reply) over the same bytes,
  *              nothing else; "ratio" = rereg time / ref time
  *
- * Memory: bcache_mem_bytes() / N is what a binding costs in the cache;
- * the RSS growth while registering shows the same from the outside.  The
- * per-node security association table (configuration, 160 bytes a node
- * with REG_KEY_MAX-byte key slots) is reported apart.  Each size runs in a
- * child process so RSS starts from a clean heap.
+ * Memory, per mobile node, counted from the structures:
+ *   bc     bcache_mem_bytes() / N: a binding in the cache
+ *   sa     the MN table: configured entries (16 bytes), the key arena
+ *          (the key's own length), the HA's replay state and its
+ *          home-address hash index (ha_mn_mem_bytes())
+ *   total  bc + sa, and that times N in MiB: the HA's whole per-node state
+ * and from the outside: rss/node = RSS growth from before the MN table was
+ * built to after every node registered, over N; rss = the process's VmRSS
+ * then.  Each size runs in a child process so RSS starts from a clean heap.
  *
- * Run: make bench, or build/bench/ha_bench [N...].
+ * Run: make bench, or build/bench/ha_bench [-k KEYLEN] [N...]
+ * (KEYLEN: bytes of every MN-HA key, default 16 = 128 bits).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -37,6 +42,7 @@
 #include "common/log.h"
 #include "mipd/bcache.h"
 #include "mipd/ha.h"
+#include "mipd/ha_int.h" /* ha_mn_mem_bytes(): white-box accounting */
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
 
@@ -51,6 +57,7 @@ struct batch {
 };
 
 static struct batch bt;
+static size_t key_len = 16;
 static uint8_t reply[512];
 static volatile size_t sink;
 
@@ -97,13 +104,18 @@ static struct ha_conf *make_conf(size_t n)
 	c.nmns = n;
 	for (size_t i = 0; i < n; i++) {
 		struct mn_entry *m = &c.mns[i];
+		uint8_t key[REG_KEY_MAX];
 
 		m->hoa.s_addr = hoa_of(i);
-		m->sa.spi = 256 + (uint32_t)(i & 0xffff);
-		m->sa.alg = REG_ALG_HMAC_MD5;
-		m->sa.key_len = 16;
-		memcpy(m->sa.key, &i, sizeof(i)); /* distinct keys */
-		memset(m->sa.key + sizeof(i), 0x5a, 16 - sizeof(i));
+		m->spi = 256 + (uint32_t)(i & 0xffff);
+		m->alg = REG_ALG_HMAC_MD5;
+		memset(key, 0x5a, key_len);
+		/* distinct keys */
+		memcpy(key, &i, key_len < sizeof(i) ? key_len : sizeof(i));
+		if (ha_conf_set_key(&c, m, key, key_len) < 0) {
+			fprintf(stderr, "ha_bench: key arena: out of memory\n");
+			exit(1);
+		}
 	}
 	return &c;
 }
@@ -114,6 +126,7 @@ static void build_one(const struct ha_conf *c, size_t i, uint64_t id,
 {
 	struct reg_request rq = { .lifetime = 600, .flags = MIP4_RRQ_T,
 				  .id = id };
+	struct reg_sa sa = mn_entry_sa(c, &c->mns[i]);
 	struct reg_builder b;
 	struct wbuf w;
 
@@ -122,7 +135,7 @@ static void build_one(const struct ha_conf *c, size_t i, uint64_t id,
 	rq.ha = c->address;
 	wb_init(&w, bt.req[slot], REQ_MAX);
 	reg_build_request(&b, &w, &rq);
-	reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &c->mns[i].sa);
+	reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &sa);
 	reg_build_end(&b, &bt.len[slot]);
 	bt.from[slot] = (struct ha_from){ .src = rq.coa.s_addr,
 					  .sport = 434,
@@ -176,10 +189,10 @@ static double hmac_floor_once(const struct ha_conf *c)
 	build_one(c, 0, ntp_realtime(), 0);
 	t0 = mono_ns();
 	for (size_t i = 0; i < n; i++) {
-		const struct reg_sa *sa = &c->mns[rnd_below(c->nmns)].sa;
+		struct reg_sa sa = mn_entry_sa(c, &c->mns[rnd_below(c->nmns)]);
 
-		reg_auth_compute(sa, bt.req[0], bt.len[0] - 16, out);
-		reg_auth_compute(sa, bt.req[0], 26, out);
+		reg_auth_compute(&sa, bt.req[0], bt.len[0] - 16, out);
+		reg_auth_compute(&sa, bt.req[0], 26, out);
 		sink += out[0];
 	}
 	return (double)(mono_ns() - t0) / (double)n;
@@ -201,29 +214,30 @@ static double hmac_floor_ns(const struct ha_conf *c)
 
 static void run_size(size_t n)
 {
-	long rss0 = rss_kib(), rss1, rss2;
+	long rss0 = rss_kib(), rss2;
 	struct ha_conf *c = make_conf(n);
 	struct eloop *l = eloop_new();
 	struct ha *h;
 	size_t ok_reg = 0, ok_re = 0, ops = n < REREG_OPS ? 2 * n : REREG_OPS;
 	uint64_t t_reg, t_re;
-	double ref, per_re, mem;
+	double ref, per_re, bc, sa;
 
 	c->rate = 0; /* sources are all distinct; see the limiter note */
 	h = ha_new(l, c, false);
-	rss1 = rss_kib();
 	t_reg = drive(h, c, n, 0, &ok_reg);
 	rss2 = rss_kib();
 	t_re = drive(h, c, ops, 1, &ok_re);
 	ref = hmac_floor_ns(c);
 	per_re = (double)t_re / (double)ops;
-	mem = (double)bcache_mem_bytes(ha_bcache(h)) / (double)n;
-	printf("%8zu %10.0f %10.0f %8.0f %8.0f %6.2f %8.1f %8.1f %7.1f %6zu\n",
+	bc = (double)bcache_mem_bytes(ha_bcache(h)) / (double)n;
+	sa = (double)ha_mn_mem_bytes(h) / (double)n;
+	printf("%8zu %9.0f %9.0f %6.0f %6.0f %5.2f %6.1f %6.1f %6.1f %7.1f "
+	       "%7.1f %7.1f %4zu\n",
 	       n, (double)n * 1e9 / (double)t_reg,
 	       (double)ops * 1e9 / (double)t_re, per_re, ref, per_re / ref,
-	       mem, (double)(rss2 - rss1) * 1024.0 / (double)n,
-	       (double)(rss1 - rss0) * 1024.0 / (double)n,
-	       bcache_count(ha_bcache(h)) * 100 / n);
+	       bc, sa, bc + sa, (bc + sa) * (double)n / 1048576.0,
+	       (double)(rss2 - rss0) * 1024.0 / (double)n,
+	       (double)rss2 / 1024.0, bcache_count(ha_bcache(h)) * 100 / n);
 	fflush(stdout);
 	if (ok_reg != n || ok_re != ops)
 		printf("   (!) accepted %zu/%zu registrations, %zu/%zu "
@@ -231,6 +245,7 @@ static void run_size(size_t n)
 		       ok_reg, n, ok_re, ops);
 	ha_free(h);
 	eloop_free(l);
+	ha_conf_free_mns(c);
 }
 
 /* Same path with the per-source limiter on (100/s, burst 20, 4096
@@ -247,6 +262,7 @@ static void run_limiter(size_t n)
 	       (double)n * 1e9 / (double)t, ok);
 	ha_free(h);
 	eloop_free(l);
+	ha_conf_free_mns(c);
 }
 
 int main(int argc, char **argv)
@@ -257,15 +273,27 @@ int main(int argc, char **argv)
 
 	log_init("ha_bench", false);
 	log_set_level(NULL, L_ERR);
-	for (int i = 1; i < argc && nw < 8; i++)
+	for (int i = 1; i < argc && nw < 8; i++) {
+		if (strcmp(argv[i], "-k") == 0 && i + 1 < argc) {
+			key_len = strtoul(argv[++i], NULL, 10);
+			if (key_len < 1 || key_len > REG_KEY_MAX) {
+				fprintf(stderr, "ha_bench: -k 1..%d\n",
+					REG_KEY_MAX);
+				return 2;
+			}
+			continue;
+		}
 		want[nw++] = strtoul(argv[i], NULL, 10);
+	}
 	if (!nw)
 		for (; nw < 3; nw++)
 			want[nw] = sizes[nw];
-	printf("home agent request path, one core, in process (ha_handle)\n");
-	printf("%8s %10s %10s %8s %8s %6s %8s %8s %7s %6s\n", "bindings",
-	       "reg/s", "rereg/s", "ns/req", "ref_ns", "ratio", "B/bind",
-	       "rss/bnd", "sa/node", "bound%");
+	printf("home agent request path, one core, in process (ha_handle); "
+	       "%zu-byte keys\n",
+	       key_len);
+	printf("%8s %9s %9s %6s %6s %5s %6s %6s %6s %7s %7s %7s %4s\n",
+	       "nodes", "reg/s", "rereg/s", "ns/req", "ref_ns", "ratio", "bc/n",
+	       "sa/n", "tot/n", "tot_MiB", "rss/n", "rss_MiB", "bnd%");
 	for (size_t i = 0; i < nw; i++) {
 		pid_t p;
 
@@ -284,11 +312,13 @@ int main(int argc, char **argv)
 			printf("   (!) size %zu: child failed (status %d)\n",
 			       want[i], st);
 	}
-	printf("ref = HMAC-MD5 verify + sign alone; ratio near 1 means the "
-	       "HA adds little to the crypto floor.\nB/bind = "
-	       "bcache_mem_bytes()/N; rss/bnd = RSS growth while "
-	       "registering; sa/node = MN security-association table "
-	       "(config).\ntarget (issue 4): >= 200k req/s, 1M bindings in "
-	       "<= 256 MiB\n");
+	printf("ref = HMAC-MD5 verify + sign alone; ratio = ns/req / ref_ns "
+	       "(near 1: the HA adds little to the crypto floor).\n"
+	       "bytes per node: bc/n = binding cache (bcache_mem_bytes()/N); "
+	       "sa/n = MN table: entries, key arena, replay state, hash "
+	       "index;\ntot/n = bc/n + sa/n, tot_MiB = tot/n x N; rss/n = "
+	       "RSS growth from building the MN table to all registered; "
+	       "rss_MiB = VmRSS then.\ntarget (issue 4): >= 200k req/s, "
+	       "1M bindings in <= 256 MiB\n");
 	return 0;
 }

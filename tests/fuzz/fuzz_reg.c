@@ -23,10 +23,16 @@
 static const struct reg_sa sas[] = {
     {.spi = 0x1000,
      .alg = REG_ALG_HMAC_MD5,
-     .key = "0123456789abcdef",
+     .key = (const uint8_t *)"0123456789abcdef",
      .key_len = 16},
-    {.spi = 0x1001, .alg = REG_ALG_KEYED_MD5, .key = "legacy", .key_len = 6},
-    {.spi = 0x2000, .alg = REG_ALG_HMAC_MD5, .key = "fa-key", .key_len = 6},
+    {.spi = 0x1001,
+     .alg = REG_ALG_KEYED_MD5,
+     .key = (const uint8_t *)"legacy",
+     .key_len = 6},
+    {.spi = 0x2000,
+     .alg = REG_ALG_HMAC_MD5,
+     .key = (const uint8_t *)"fa-key",
+     .key_len = 6},
 };
 #define NSA (sizeof(sas) / sizeof(sas[0]))
 

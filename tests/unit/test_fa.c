@@ -279,12 +279,11 @@ static size_t build_rrq(struct fx *f, const struct rrq *q, uint8_t *buf,
 	struct reg_request rq = { .flags = q->flags, .lifetime = q->lifetime,
 				  .id = ++f->id };
 	struct reg_sa sa = { .spi = 256, .alg = REG_ALG_HMAC_MD5,
-			     .key_len = 6 };
+			     .key = (const uint8_t *)"secret", .key_len = 6 };
 	struct reg_builder b;
 	struct wbuf w;
 	size_t len = 0;
 
-	memcpy(sa.key, "secret", 6);
 	rq.home.s_addr = ip(HOA);
 	rq.ha.s_addr = ip("127.0.0.1");
 	rq.coa.s_addr = ip("10.30.0.1");
@@ -329,12 +328,11 @@ static size_t build_rrp(uint8_t code, uint16_t lifetime, uint64_t id,
 {
 	struct reg_reply rp = { .code = code, .lifetime = lifetime, .id = id };
 	struct reg_sa sa = { .spi = 256, .alg = REG_ALG_HMAC_MD5,
-			     .key_len = 6 };
+			     .key = (const uint8_t *)"secret", .key_len = 6 };
 	struct reg_builder b;
 	struct wbuf w;
 	size_t len = 0;
 
-	memcpy(sa.key, "secret", 6);
 	rp.home.s_addr = ip(HOA);
 	rp.ha.s_addr = ip("127.0.0.1");
 	wb_init(&w, buf, cap);

@@ -3,8 +3,9 @@
  * Requests over UDP inside a private network namespace (the test unshares
  * one; it never touches the host's): accept, wrong key, replay, clock skew,
  * deregistration, malformed input, flood, unknown HA address, full cache;
- * and the userspace tunnel's encapsulation bytes and reverse-tunnel source
- * check.
+ * the userspace tunnel's encapsulation bytes and reverse-tunnel source
+ * check; and the compact SA table (key arena, keys of any length) through
+ * the whole request path without sockets.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -37,8 +39,7 @@ static bool have_ns;
 
 struct fx {
 	struct eloop *l;
-	struct ha_conf conf;
-	struct mn_entry mns[2];
+	struct ha_conf conf; /* conf.mns and its key arena malloc'd */
 	struct ha *ha;
 	int cli;
 	uint64_t last_id;
@@ -52,13 +53,21 @@ static uint32_t ip(const char *s)
 	return a.s_addr;
 }
 
-static void set_sa(struct mn_entry *m, const char *hoa, const char *key)
+static void set_sa(struct ha_conf *c, size_t i, const char *hoa,
+		   const char *key)
 {
+	struct mn_entry *m = &c->mns[i];
+
 	m->hoa.s_addr = ip(hoa);
-	m->sa.spi = SPI;
-	m->sa.alg = REG_ALG_HMAC_MD5;
-	m->sa.key_len = strlen(key);
-	memcpy(m->sa.key, key, m->sa.key_len);
+	m->spi = SPI;
+	m->alg = REG_ALG_HMAC_MD5;
+	assert_int_equal(ha_conf_set_key(c, m, key, strlen(key)), 0);
+}
+
+/* Node i's SA as the HA sees it (pointing into the key arena). */
+static struct reg_sa sa_of(const struct fx *f, size_t i)
+{
+	return mn_entry_sa(&f->conf, &f->conf.mns[i]);
 }
 
 static int fx_start(struct fx *f, bool dataplane)
@@ -66,8 +75,6 @@ static int fx_start(struct fx *f, bool dataplane)
 	struct sockaddr_in me = { .sin_family = AF_INET };
 
 	f->l = eloop_new();
-	f->conf.mns = f->mns;
-	f->conf.nmns = 2;
 	f->ha = ha_new(f->l, &f->conf, dataplane);
 	if (!f->ha || ha_start(f->ha) < 0)
 		return -1;
@@ -83,8 +90,11 @@ static void fx_conf(struct fx *f)
 	f->conf.port = HA_PORT;
 	f->conf.address.s_addr = ip("127.0.0.1");
 	snprintf(f->conf.tunnel, sizeof(f->conf.tunnel), "mipt%%d");
-	set_sa(&f->mns[0], "10.10.0.100", "mn1-secret-key");
-	set_sa(&f->mns[1], "10.10.0.101", "mn2-secret-key");
+	f->conf.mns = calloc(2, sizeof(*f->conf.mns));
+	assert_non_null(f->conf.mns);
+	f->conf.nmns = 2;
+	set_sa(&f->conf, 0, "10.10.0.100", "mn1-secret-key");
+	set_sa(&f->conf, 1, "10.10.0.101", "mn2-secret-key");
 }
 
 static int setup(void **state)
@@ -105,6 +115,7 @@ static int teardown(void **state)
 	ha_free(f->ha);
 	close(f->cli);
 	eloop_free(f->l);
+	ha_conf_free_mns(&f->conf);
 	return 0;
 }
 
@@ -131,7 +142,7 @@ static size_t build_rrq(struct fx *f, const struct rrq *q, uint8_t *buf,
 			size_t cap)
 {
 	struct reg_request rq = { .flags = q->flags, .lifetime = q->lifetime };
-	struct reg_sa sa = f->mns[0].sa;
+	struct reg_sa sa = sa_of(f, 0);
 	struct reg_builder b;
 	struct wbuf w;
 	size_t len = 0;
@@ -140,8 +151,8 @@ static size_t build_rrq(struct fx *f, const struct rrq *q, uint8_t *buf,
 	rq.coa.s_addr = ip(q->coa ? q->coa : "127.0.0.1");
 	rq.ha.s_addr = ip(q->ha ? q->ha : "127.0.0.1");
 	rq.id = q->id ? q->id : fresh_id(f);
+	sa.key = (const uint8_t *)q->key;
 	sa.key_len = strlen(q->key);
-	memcpy(sa.key, q->key, sa.key_len);
 	wb_init(&w, buf, cap);
 	reg_build_request(&b, &w, &rq);
 	assert_int_equal(reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &sa), 0);
@@ -180,8 +191,10 @@ static int ask(struct fx *f, const struct rrq *q, struct reg_msg *m,
 	assert_true(rlen > 0);
 	assert_int_equal(reg_parse_reply(m, reply, rlen), REG_OK);
 	if (verify) {
+		struct reg_sa sa = sa_of(f, 0);
+
 		assert_true(m->has_mnha);
-		assert_int_equal(reg_auth_verify(m, &m->mnha, &f->mns[0].sa, 1),
+		assert_int_equal(reg_auth_verify(m, &m->mnha, &sa, 1),
 				 REG_AUTH_OK);
 	}
 	return m->rp.code;
@@ -373,6 +386,7 @@ static void too_many_bindings(void **state)
 			 .lifetime = 60, .key = "mn1-secret-key" };
 	uint8_t reply[512];
 	struct reg_msg m;
+	struct reg_sa sa1;
 
 	ha_free(f->ha);
 	f->conf.max_bindings = 1;
@@ -382,8 +396,8 @@ static void too_many_bindings(void **state)
 	q.hoa = "10.10.0.101";
 	q.key = "mn2-secret-key";
 	assert_int_equal(ask(f, &q, &m, reply, false), MIP4_HA_NO_RESOURCES);
-	assert_int_equal(reg_auth_verify(&m, &m.mnha, &f->mns[1].sa, 1),
-			 REG_AUTH_OK);
+	sa1 = sa_of(f, 1);
+	assert_int_equal(reg_auth_verify(&m, &m.mnha, &sa1, 1), REG_AUTH_OK);
 }
 
 static void udp_tunnel_behind_nat(void **state)
@@ -395,6 +409,7 @@ static void udp_tunnel_behind_nat(void **state)
 			 .lifetime = 60, .key = "mn1-secret-key" };
 	struct reg_udp_req u = { .encap = MIP4_ENCAP_IPIP };
 	struct reg_request rq = { .lifetime = 60 };
+	struct reg_sa sa0;
 	uint8_t req[256], reply[512];
 	const struct binding *b;
 	struct reg_builder bl;
@@ -409,7 +424,8 @@ static void udp_tunnel_behind_nat(void **state)
 	wb_init(&w, req, sizeof(req));
 	reg_build_request(&bl, &w, &rq);
 	reg_add_udp_req(&bl, &u);
-	reg_auth_append(&bl, MIP4_EXT_MN_HA_AUTH, &f->mns[0].sa);
+	sa0 = sa_of(f, 0);
+	reg_auth_append(&bl, MIP4_EXT_MN_HA_AUTH, &sa0);
 	assert_int_equal(reg_build_end(&bl, &len), 0);
 	len = ha_handle(f->ha, req, len, &from, reply, sizeof(reply));
 	assert_int_equal(reg_parse_reply(&m, reply, len), REG_OK);
@@ -525,11 +541,149 @@ static void reverse_source_check(void **state)
 	fake_binding = NULL;
 }
 
+/* ---- compact SA table ---- */
+
+#define ARENA_NODES 5000
+
+static uint8_t key_byte(size_t node, size_t j)
+{
+	return (uint8_t)(node * 131 + j * 7 + 1);
+}
+
+/* Key lengths cycle through 1..REG_KEY_MAX, so the arena grows many times
+ * and holds the 16-byte RFC minimum, the 64-byte HMAC block, longer keys
+ * that HMAC hashes first, and the longest the config takes. */
+static size_t key_len_of(size_t node)
+{
+	static const size_t lens[] = { 16, 1, 64, 65, 20, 200, REG_KEY_MAX };
+
+	return lens[node % (sizeof(lens) / sizeof(lens[0]))];
+}
+
+static void arena_conf(struct ha_conf *c)
+{
+	uint8_t k[REG_KEY_MAX];
+
+	ha_conf_defaults(c);
+	c->address.s_addr = ip("10.0.255.254");
+	c->rate = 0;
+	c->mns = calloc(ARENA_NODES, sizeof(*c->mns));
+	assert_non_null(c->mns);
+	c->nmns = ARENA_NODES;
+	for (size_t i = 0; i < ARENA_NODES; i++) {
+		struct mn_entry *m = &c->mns[i];
+		size_t n = key_len_of(i);
+
+		m->hoa.s_addr = htonl(0x0a000001u + (uint32_t)i);
+		m->spi = 256 + (uint32_t)i;
+		m->alg = i % 3 ? REG_ALG_HMAC_MD5 : REG_ALG_KEYED_MD5;
+		for (size_t j = 0; j < n; j++)
+			k[j] = key_byte(i, j);
+		assert_int_equal(ha_conf_set_key(c, m, k, n), 0);
+	}
+}
+
+static void key_arena(void **state)
+{
+	struct ha_conf c;
+	struct mn_entry spare = { 0 };
+	uint8_t big[REG_KEY_MAX + 1] = { 0 };
+
+	(void)state;
+	assert_int_equal(sizeof(struct mn_entry), 16);
+	assert_true(sizeof(struct reg_sa) <= 32);
+	arena_conf(&c);
+	for (size_t i = 0; i < ARENA_NODES; i++) {
+		struct reg_sa sa = mn_entry_sa(&c, &c.mns[i]);
+
+		assert_int_equal(sa.spi, 256 + i);
+		assert_int_equal(sa.key_len, key_len_of(i));
+		assert_int_equal(sa.replay, c.replay);
+		for (size_t j = 0; j < sa.key_len; j++)
+			assert_int_equal(sa.key[j], key_byte(i, j));
+	}
+	/* no empty keys, none past the config's bound */
+	assert_int_equal(ha_conf_set_key(&c, &spare, big, 0), -1);
+	assert_int_equal(ha_conf_set_key(&c, &spare, big, REG_KEY_MAX + 1),
+			 -1);
+	ha_conf_free_mns(&c);
+	assert_null(c.mns);
+	assert_null(c.keys);
+	assert_int_equal(c.nmns, 0);
+}
+
+/* Node i's request, authenticated with `key` (its own when NULL). */
+static size_t arena_rrq(const struct ha_conf *c, size_t i, uint64_t id,
+			const struct reg_sa *key, uint8_t *buf, size_t cap)
+{
+	struct reg_request rq = { .lifetime = 60, .id = id };
+	struct reg_sa sa = mn_entry_sa(c, &c->mns[i]);
+	struct reg_builder b;
+	struct wbuf w;
+	size_t len = 0;
+
+	rq.home = c->mns[i].hoa;
+	rq.coa.s_addr = htonl(0xac100001u + (uint32_t)i);
+	rq.ha = c->address;
+	wb_init(&w, buf, cap);
+	reg_build_request(&b, &w, &rq);
+	assert_int_equal(
+	    reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, key ? key : &sa), 0);
+	assert_int_equal(reg_build_end(&b, &len), 0);
+	return len;
+}
+
+/* Every key length through ha_handle(): lookup by home address, verify
+ * with the arena's key, a reply signed with it; a one-bit-off key of the
+ * same length is refused with 131. */
+static void long_keys_end_to_end(void **state)
+{
+	struct ha_conf c;
+	struct eloop *l = eloop_new();
+	struct ha *h;
+	uint64_t id = reg_ntp_now();
+
+	(void)state;
+	arena_conf(&c);
+	h = ha_new(l, &c, false);
+	assert_non_null(h);
+	for (size_t i = 0; i < ARENA_NODES; i += 37) {
+		struct ha_from from = { .sport = 434, .dst = c.address.s_addr };
+		struct reg_sa sa = mn_entry_sa(&c, &c.mns[i]), bad = sa;
+		uint8_t req[128], reply[512], k[REG_KEY_MAX];
+		struct reg_msg m;
+		size_t n = arena_rrq(&c, i, ++id, NULL, req, sizeof(req));
+
+		from.src = htonl(0xac100001u + (uint32_t)i);
+		n = ha_handle(h, req, n, &from, reply, sizeof(reply));
+		assert_int_equal(reg_parse_reply(&m, reply, n), REG_OK);
+		assert_int_equal(m.rp.code, MIP4_ACCEPTED);
+		assert_true(m.has_mnha);
+		assert_int_equal(reg_auth_verify(&m, &m.mnha, &sa, 1),
+				 REG_AUTH_OK);
+		assert_non_null(
+		    bcache_lookup(ha_bcache(h), c.mns[i].hoa.s_addr));
+
+		memcpy(k, sa.key, sa.key_len);
+		k[sa.key_len - 1] ^= 0x80;
+		bad.key = k;
+		n = arena_rrq(&c, i, ++id, &bad, req, sizeof(req));
+		n = ha_handle(h, req, n, &from, reply, sizeof(reply));
+		assert_int_equal(reg_parse_reply(&m, reply, n), REG_OK);
+		assert_int_equal(m.rp.code, MIP4_HA_MN_AUTH_FAILED);
+	}
+	ha_free(h);
+	eloop_free(l);
+	ha_conf_free_mns(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest pure[] = {
 		cmocka_unit_test(ipip_encap_bytes),
 		cmocka_unit_test(reverse_source_check),
+		cmocka_unit_test(key_arena),
+		cmocka_unit_test(long_keys_end_to_end),
 	};
 	const struct CMUnitTest ns[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -544,7 +698,8 @@ int main(void)
 
 	log_init("test_ha", false);
 	log_set_level(NULL, L_ERR);
-	rc = cmocka_run_group_tests_name("tunnel", pure, NULL, NULL);
+	rc = cmocka_run_group_tests_name("tunnel, SA table", pure, NULL,
+					   NULL);
 	if (unshare(CLONE_NEWNET) < 0) {
 		print_message("unshare(CLONE_NEWNET): %s; home agent tests "
 			      "skipped (they need root)\n",

@@ -115,6 +115,7 @@ static void conf_absent_idles(void **state)
 	put("bare.conf", "role = \"mn\";\n", 0644);
 	assert_int_equal(load("bare.conf", &mc, err, sizeof(err)), 0);
 	assert_false(mc.mn.configured);
+	mipd_conf_free(&mc); /* the key, when one was read */
 }
 
 static void conf_errors_have_lines(void **state)
@@ -139,6 +140,7 @@ static void conf_errors_have_lines(void **state)
 	assert_non_null(strstr(err, "bad.conf:5: 'initial' must be seconds"));
 	assert_non_null(strstr(err, "unknown setting 'bogus'"));
 	assert_non_null(strstr(err, "'home_gateway' is not on the home subnet"));
+	mipd_conf_free(&mc); /* the key, when one was read */
 }
 
 static void conf_key_file_private(void **state)
@@ -155,6 +157,7 @@ static void conf_key_file_private(void **state)
 	assert_int_equal(load("open.conf", &mc, err, sizeof(err)), 1);
 	assert_non_null(strstr(err, "open.conf:2: key file"));
 	assert_non_null(strstr(err, "readable"));
+	mipd_conf_free(&mc); /* the key, when one was read */
 }
 
 /* ---- agent advertisements ------------------------------------------------ */

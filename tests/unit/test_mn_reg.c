@@ -27,10 +27,14 @@
 #define SPI 0x1000
 
 static const struct reg_sa good_sa = {
-    .spi = SPI, .alg = REG_ALG_HMAC_MD5, .key = "0123456789abcdef",
+    .spi = SPI,
+    .alg = REG_ALG_HMAC_MD5,
+    .key = (const uint8_t *)"0123456789abcdef",
     .key_len = 16};
 static const struct reg_sa other_sa = {
-    .spi = SPI, .alg = REG_ALG_HMAC_MD5, .key = "not-the-same-key",
+    .spi = SPI,
+    .alg = REG_ALG_HMAC_MD5,
+    .key = (const uint8_t *)"not-the-same-key",
     .key_len = 16};
 
 static struct eloop *l;

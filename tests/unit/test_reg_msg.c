@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
 
@@ -26,10 +28,16 @@
 static const struct reg_sa test_sas[] = {
     {.spi = 0x1000,
      .alg = REG_ALG_HMAC_MD5,
-     .key = "0123456789abcdef",
+     .key = (const uint8_t *)"0123456789abcdef",
      .key_len = 16},
-    {.spi = 0x1001, .alg = REG_ALG_KEYED_MD5, .key = "legacy", .key_len = 6},
-    {.spi = 0x2000, .alg = REG_ALG_HMAC_MD5, .key = "fa-key", .key_len = 6},
+    {.spi = 0x1001,
+     .alg = REG_ALG_KEYED_MD5,
+     .key = (const uint8_t *)"legacy",
+     .key_len = 6},
+    {.spi = 0x2000,
+     .alg = REG_ALG_HMAC_MD5,
+     .key = (const uint8_t *)"fa-key",
+     .key_len = 6},
 };
 #define NSA (sizeof(test_sas) / sizeof(test_sas[0]))
 
@@ -616,11 +624,10 @@ static void hex(const char *s, uint8_t *out, size_t n)
 static void check_mac(enum reg_alg alg, const uint8_t *key, size_t klen,
 		      const void *data, size_t dlen, const char *want_hex)
 {
-	struct reg_sa sa = {.spi = 0x100, .alg = alg, .key_len = klen};
+	struct reg_sa sa = {.spi = 0x100, .alg = alg, .key = key,
+			    .key_len = klen};
 	uint8_t got[16], want[16];
 
-	if (klen)
-		memcpy(sa.key, key, klen);
 	hex(want_hex, want, 16);
 	assert_int_equal(reg_auth_compute(&sa, data, dlen, got), 0);
 	assert_memory_equal(got, want, 16);
@@ -671,7 +678,9 @@ static void keyed_md5_prefix_suffix(void **state)
 	/* differs from HMAC with the same key */
 	{
 		struct reg_sa a = {
-		    .alg = REG_ALG_KEYED_MD5, .key = "k", .key_len = 1};
+		    .alg = REG_ALG_KEYED_MD5,
+		    .key = (const uint8_t *)"k",
+		    .key_len = 1};
 		struct reg_sa h = a;
 		uint8_t x[16], y[16];
 
@@ -682,11 +691,46 @@ static void keyed_md5_prefix_suffix(void **state)
 	}
 }
 
+/* Keys of any length: the SA points at its owner's bytes.  HMAC (RFC 2104
+ * 2) hashes a key longer than the 64-byte block first, so a 300-byte key
+ * must give what its MD5 gives; a 64-byte key is used as is. */
+static void long_keys(void **state)
+{
+	static const char data[] = "registration request bytes";
+	uint8_t big[300], digest[16], a[16], b[16];
+	struct reg_sa sa = {.spi = 0x100, .alg = REG_ALG_HMAC_MD5};
+	struct reg_sa md = sa;
+	unsigned dl = 0;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 29 + 3);
+	assert_int_equal(EVP_Digest(big, sizeof(big), digest, &dl, EVP_md5(),
+				    NULL),
+			 1);
+	sa.key = big;
+	sa.key_len = sizeof(big);
+	md.key = digest;
+	md.key_len = sizeof(digest);
+	assert_int_equal(reg_auth_compute(&sa, data, sizeof(data), a), 0);
+	assert_int_equal(reg_auth_compute(&md, data, sizeof(data), b), 0);
+	assert_memory_equal(a, b, 16);
+	/* 64 bytes: a different MAC from the 300-byte key's, and stable */
+	sa.key_len = 64;
+	assert_int_equal(reg_auth_compute(&sa, data, sizeof(data), b), 0);
+	assert_memory_not_equal(a, b, 16);
+	assert_int_equal(reg_auth_compute(&sa, data, sizeof(data), a), 0);
+	assert_memory_equal(a, b, 16);
+	/* a length without bytes is refused, not read through NULL */
+	sa.key = NULL;
+	assert_int_equal(reg_auth_compute(&sa, data, sizeof(data), a), -1);
+}
+
 static void auth_verify_flips(void **state)
 {
 	uint8_t buf[BUF];
 	struct reg_msg m;
 	struct reg_sa wrong[NSA];
+	uint8_t wrong_key[16];
 	size_t n, off;
 
 	n = build_full_rrq(buf, sizeof(buf), &off);
@@ -709,7 +753,9 @@ static void auth_verify_flips(void **state)
 	buf[n - 1] ^= 0x80;
 	/* wrong key, unknown SPI, no extension */
 	memcpy(wrong, test_sas, sizeof(wrong));
-	wrong[0].key[0] ^= 1;
+	memcpy(wrong_key, test_sas[0].key, sizeof(wrong_key));
+	wrong_key[0] ^= 1;
+	wrong[0].key = wrong_key;
 	assert_int_equal(reg_parse(&m, buf, n), REG_OK);
 	assert_int_equal(reg_auth_verify(&m, &m.mnha, wrong, NSA),
 			 REG_AUTH_FAIL);
@@ -839,6 +885,7 @@ int main(void)
 	    cmocka_unit_test(checksum_rfc1071),
 	    cmocka_unit_test(hmac_md5_rfc2202),
 	    cmocka_unit_test(keyed_md5_prefix_suffix),
+	    cmocka_unit_test(long_keys),
 	    cmocka_unit_test(auth_verify_flips),
 	    cmocka_unit_test(ntp_conversion),
 	    cmocka_unit_test(replay_window),

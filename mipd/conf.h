@@ -1,8 +1,8 @@
 /*
  * conf.h - mipd configuration beyond `role`: the home agent's `ha` group
  * and the `mobile_nodes` list of mobility security associations (RFC 5944
- * 1.6, 3.5).  The `mn` and `fa` groups belong to those roles' code and are
- * only accepted (not read) here while those roles are being written.
+ * 1.6, 3.5).  The `mn` and `fa` groups are read by conf_mn.c and
+ * conf_fa.c; each is accepted only in its own role.
  *
  *   ha = {
  *     address = "10.10.0.2";        # default: the address requests reach

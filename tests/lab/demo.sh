@@ -9,10 +9,21 @@
 #   5. the firewall in between only lets IKE/ESP through
 #   6. `mobctl mobiked down`: DELETE, the gateway has no SA left
 #   7. the MN moves to the internal DHCP-only subnet: lease, ping srv directly
-#   8. teardown (also on failure or ^C)
+#   then Mobile IP on the intranet (issue 4), with tests/lab/mip.sh:
+#   8. mipd as home agent in [ha] and foreign agent in [fa] (generated configs)
+#   9. the MN back on its home link, mipd as mobile node: mode home
+#  10. two TCP sessions with the home address (srv -> MN, MN -> srv), echoing
+#      a byte every 100 ms
+#  11-13. moves home -> dhcp (mode c) -> fa (mode f) -> home, each with the
+#      MN's mode (`mobctl mipd status`), the HA's binding (`mobctl mipd
+#      bindings`), the FA's visitors (in f) and the handover gap: the
+#      longest pause in the echoed byte stream around the move
+#  14. the sessions survived: same connections, no reset; gap summary
+#   teardown (also on failure or ^C)
 # Env: DEMO=baseline  the previous demo: the strongSwan client charon on the MN
+#      DEMO=mip       only the Mobile IP part (8-14)
 #      LAB_PREFIX       (default demo<pid>-)
-#      B                build dir with mobiked and mobctl (default build)
+#      B                build dir with mobiked, mipd and mobctl (default build)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +36,14 @@ case "$B" in /*) ;; *) B=$ROOT/$B ;; esac
 DEMO=${DEMO:-mobiked}
 WORK=/tmp/${LAB_PREFIX}demo
 SOCK=$WORK/mobiked.sock
+# Mobile IP (mip.sh): binaries, python, private dir for configs and keys
+MIPD=$B/mipd
+MOBCTL=$B/mobctl
+PY=$(command -v python3)
+S=$WORK/mipd
+MIP_LOG_LEVEL=info   # read by mip.sh
+# shellcheck source=mip.sh
+. "$HERE/mip.sh"
 
 lab() { timeout 90 "$HERE/lab.sh" "$@"; }
 mn() { timeout 30 ip netns exec "${LAB_PREFIX}mn" "$@"; }
@@ -49,6 +68,13 @@ cleanup() {
 		say "mobiked log (tail):"
 		tail -15 "$LAB_STATE/log/mobiked.log" | indent
 	fi
+	if [ "$rc" -ne 0 ]; then
+		for f in mipd-ha mipd-fa mipd-mn; do
+			[ -f "$LAB_STATE/log/$f.log" ] || continue
+			say "$f log (tail):"
+			tail -10 "$LAB_STATE/log/$f.log" | indent
+		done
+	fi
 	step "teardown"
 	lab down 2>&1 | indent || true
 	rm -rf "$WORK"
@@ -58,13 +84,12 @@ cleanup() {
 
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (network namespaces)" >&2; exit 1; }
 case "$DEMO" in
-mobiked)
-	[ -x "$B/mobiked" ] && [ -x "$B/mobctl" ] ||
-		{ echo "demo.sh: build $B/mobiked and $B/mobctl first (make)" >&2; exit 1; }
-	;;
-baseline) ;;
-*) echo "demo.sh: DEMO=mobiked (default) or DEMO=baseline" >&2; exit 2 ;;
+mobiked | baseline | mip) ;;
+*) echo "demo.sh: DEMO=mobiked (default), DEMO=baseline or DEMO=mip" >&2; exit 2 ;;
 esac
+for f in mipd mobctl $([ "$DEMO" = mobiked ] && echo mobiked); do
+	[ -x "$B/$f" ] || { echo "demo.sh: build $B/$f first (make)" >&2; exit 1; }
+done
 exec 8>&1 9>&2   # the original stdout/stderr, for cleanup
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -224,5 +249,180 @@ demo_baseline() {
 	internal_step 7
 }
 
-echo "make demo: DEMO=$DEMO (DEMO=baseline: the strongSwan client instead of mobiked)"
+# ---------------------------------------------------------------- Mobile IP
+mipctl() { timeout 5 "$MOBCTL" -s "$S/$1.sock" mipd "${@:2}"; }
+# the lines of `mobctl mipd status` / `bindings` / `visitors` worth showing
+mn_status() {
+	mipctl mn status | grep -E '^(mode|trust|registration|reg_path|coa|lifetime_granted|fa|dhcp_pid|tunnel_encap): .' | indent
+}
+ha_bindings() { mipctl ha bindings | grep -E '^count|^bindings: \[|home_address|care_of|  lifetime|flags|encap' | indent; }
+fa_visitors() { mipctl fa visitors | grep -E '^count|home_address|home_agent|mac|state|  lifetime|flags' | indent; }
+# echo_conns: the two sessions' TCP 4-tuples, as srv and the MN see them
+echo_conns() {
+	ip netns exec "${LAB_PREFIX}srv" ss -Htn state established "( dport = :5001 )" |
+		awk '{print "srv -> MN: " $3 " -> " $4}'
+	ip netns exec "${LAB_PREFIX}mn" ss -Htn state established "( dport = :5002 )" |
+		awk '{print "MN -> srv: " $3 " -> " $4}'
+}
+gap_of() { "$PY" "$S/gap.py" "$@" | sed 's/^GAP //'; }
+# mn_switch LINES MODE: seconds from the MN's "mode -> none (link down)" to
+# "mode -> MODE" in its log after line LINES (mipd's own timestamps)
+mn_switch() {
+	tail -n +"$(($1 + 1))" "$MNLOG" | "$PY" -c '
+import re, sys
+mode, down = sys.argv[1], None
+for l in sys.stdin:
+    m = re.match(r"(\d+):(\d+):(\d+\.\d+) .*\[mn\] mode -> (\S+)", l)
+    if not m: continue
+    t = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+    if m[4] == "none" and down is None: down = t
+    elif m[4] == mode and down is not None:
+        print("%.2f" % ((t - down) % 86400)); break
+else: print("?")' "$2"
+}
+
+declare -A GAP_IN GAP_OUT MODE_AT REG_AFTER
+MOVES=()
+
+mip_move() {   # N NET MODE WHAT
+	local n=$1 net=$2 mode=$3 t0 t1 coa lines
+	step "$n. move the MN to $net: $4"
+	lines=$(wc -l <"$MNLOG")
+	t0=$(mip_now)
+	lab move "$net" 2>&1 | indent
+	wait_for 25 mode_is "$mode" ||
+		{ say "the MN did not reach mode $mode within 25 s (mode: $(mn_mode))"; exit 1; }
+	wait_for 30 flowing "$IN" && wait_for 30 flowing "$OUT" ||
+		{ say "a session did not resume within 30 s"; exit 1; }
+	t1=$(mip_now)
+	case "$mode" in
+	c) coa=$(mn_lease) ;;
+	f) coa=$FACOA ;;
+	*) coa="" ;;
+	esac
+	wait_for 5 ha_coa_is "$coa" || say "UNEXPECTED: the HA's binding is '$(ha_coa)', not '$coa'"
+	[ "$mode" != f ] || wait_for 5 fa_has_mn || say "UNEXPECTED: $HOA is not in the FA's visitor list"
+	GAP_IN[$net]=$(gap_of "$IN" "$t0" "$t1")
+	GAP_OUT[$net]=$(gap_of "$OUT" "$t0" "$t1")
+	MODE_AT[$net]=$mode
+	MOVES+=("$net")
+	say "MN: mobctl mipd status -> mode $(mn_mode)"
+	mn_status
+	say "HA: mobctl mipd bindings (in [ha])"
+	ha_bindings
+	if [ "$mode" = f ]; then
+		say "FA: mobctl mipd visitors (in [fa])"
+		fa_visitors
+	fi
+	REG_AFTER[$net]=$(mn_switch "$lines" "$mode")
+	say "mipd on the MN: link down -> mode $mode in ${REG_AFTER[$net]} s (its log)"
+	say "handover gap (longest pause between echoes, normally 0.1 s):" \
+		"srv->MN ${GAP_IN[$net]} s, MN->srv ${GAP_OUT[$net]} s"
+}
+
+demo_mip_part() {   # N: first step number
+	local n=$1 r conns0 conns1 in_n out_n
+	mkdir -p "$WORK"
+
+	step "$n. Mobile IP on the intranet: mipd as home agent in [ha] ($HA, home link" \
+		"10.10.0.0/24) and foreign agent in [fa] ($FACOA on br-fa)"
+	mip_dir
+	mip_key "$S/mn.key"
+	mip_ha_conf "$S/ha.conf"
+	mip_fa_conf "$S/fa.conf"
+	mip_mn_conf "$S/mn.conf" "$S/mn.key" 30
+	mip_helpers
+	say "MN-HA key: 16 random bytes, HMAC-MD5, SPI 256 ($S/mn.key, mode 600)"
+	for r in ha fa; do
+		say "generated $r config:"
+		grep -v '^log\|^control' "$S/$r.conf" | indent
+		"$MIPD" -t -c "$S/$r.conf" 2>&1 | indent
+	done
+	lab spawn ha mipd-ha "$MIPD" -c "$S/ha.conf" 2>&1 | indent
+	lab spawn fa mipd-fa "$MIPD" -c "$S/fa.conf" 2>&1 | indent
+	wait_for 5 ctl ha status && wait_for 5 ctl fa status ||
+		{ say "the HA or the FA does not answer on its control socket"; exit 1; }
+	say "FA: mobctl mipd status (in [fa]): advertising on br-fa every second"
+	mipctl fa status | grep -E '^(role|fa_interface|care_of_address|advertise_interval_ms|reverse_tunnel|visitors):' | indent
+	say "HA: mobctl mipd status (in [ha])"
+	mipctl ha status | grep -E '^(role|ha_address|home_link|mobile_nodes|bindings|replay):' | indent
+
+	n=$((n + 1))
+	step "$n. the MN back on its home link (static home address $HOA), mipd as mobile node"
+	lab move home 2>&1 | indent
+	say "generated mn config:"
+	grep -v '^log\|^control' "$S/mn.conf" | indent
+	"$MIPD" -t -c "$S/mn.conf" 2>&1 | indent
+	lab spawn mn mipd-mn "$MIPD" -c "$S/mn.conf" 2>&1 | indent
+	wait_for 10 mode_is home || { say "the MN did not reach mode home"; exit 1; }
+	wait_for 5 ha_coa_is "" || { say "UNEXPECTED: a binding at the HA while home"; exit 1; }
+	say "MN: mobctl mipd status -> mode $(mn_mode)"
+	mn_status
+	say "HA: mobctl mipd bindings (in [ha]): none while the MN is home"
+	ha_bindings
+
+	n=$((n + 1))
+	step "$n. two TCP sessions with the home address, one byte echoed every 100 ms"
+	IN=$S/in.log OUT=$S/out.log   # srv -> MN, MN -> srv
+	MNLOG=$LAB_STATE/log/mipd-mn.log
+	lab spawn mn echo-srv-mn "$PY" "$S/echo.py" server "$HOA" 5001 2>&1 | indent
+	lab spawn srv echo-srv-srv "$PY" "$S/echo.py" server "$SRV" 5002 2>&1 | indent
+	sleep 0.5
+	lab spawn srv echo-cl-srv "$PY" "$S/echo.py" client "$HOA" 5001 - "$IN" 2>&1 | indent
+	lab spawn mn echo-cl-mn "$PY" "$S/echo.py" client "$SRV" 5002 "$HOA" "$OUT" 2>&1 | indent
+	wait_for 5 flowing "$IN" && wait_for 5 flowing "$OUT" ||
+		{ say "the TCP sessions do not flow"; exit 1; }
+	conns0=$(echo_conns)
+	indent <<<"$conns0"
+	sleep 1
+
+	mip_move $((n + 1)) dhcp c \
+		"the DHCP-only subnet, mode c (co-located CoA: mipd's dhcpcd, registration straight to the HA)"
+	sleep 1
+	mip_move $((n + 2)) fa f \
+		"the FA's subnet (no DHCP), mode f (the FA's advertisement, registration relayed by the FA, CoA $FACOA)"
+	sleep 1
+	mip_move $((n + 3)) home home "back home, mode home (deregistration: the HA drops the binding)"
+	sleep 1
+
+	n=$((n + 4))
+	step "$n. the TCP sessions survived all three moves"
+	conns1=$(echo_conns)
+	indent <<<"$conns1"
+	in_n=$(grep -c '^[0-9]' "$IN") out_n=$(grep -c '^[0-9]' "$OUT")
+	if [ "$conns0" = "$conns1" ] && [ -n "$conns1" ] && no_error "$IN" && no_error "$OUT" &&
+		[ "$(grep -c CONNECTED "$IN")" = 1 ] && [ "$(grep -c CONNECTED "$OUT")" = 1 ]; then
+		say "same connections (4-tuples unchanged), connected once, no reset or error;" \
+			"$in_n and $out_n bytes echoed"
+	else
+		say "UNEXPECTED: a session was reset or reconnected:"
+		{ echo "before:"; echo "$conns0"; grep -h ERROR "$IN" "$OUT"; } | indent
+		exit 1
+	fi
+	say "HA: registration counters (mobctl mipd status in [ha])"
+	mipctl ha status | grep -E '^  (requests|accepted|denied|deregistered|auth_failed|id_mismatch):' | indent
+	say "handover (mipd: link down -> new mode in the MN's log; srv->MN, MN->srv:" \
+		"longest pause in each echo stream, which adds TCP's retransmission back-off):"
+	{
+		printf '%-11s %-5s %8s %9s %9s\n' move mode "mipd" srv-\>MN MN-\>srv
+		local prev=home
+		for r in "${MOVES[@]}"; do
+			printf '%-11s %-5s %6s s %7s s %7s s\n' "$prev->$r" "${MODE_AT[$r]}" \
+				"${REG_AFTER[$r]}" "${GAP_IN[$r]}" "${GAP_OUT[$r]}"
+			prev=$r
+		done
+	} | indent
+	for r in echo-cl-srv echo-cl-mn echo-srv-mn echo-srv-srv mipd-mn mipd-fa mipd-ha; do
+		lab stop "$r" 2>&1 | indent
+	done
+}
+
+demo_mip() {   # only the Mobile IP part
+	step "1. bring up the lab (seed 002 Figure 1), prefix $LAB_PREFIX"
+	lab up 2>&1 | indent
+	demo_mip_part 2
+}
+
+echo "make demo: DEMO=$DEMO (DEMO=baseline: the strongSwan client instead of mobiked; DEMO=mip: Mobile IP only)"
 "demo_$DEMO"
+[ "$DEMO" = mip ] || demo_mip_part 8

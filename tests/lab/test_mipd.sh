@@ -28,7 +28,8 @@ export LAB_PREFIX=${LAB_TEST_PREFIX:-m$$-}
 export LAB_STATE=/tmp/${LAB_PREFIX}lab
 [ "${KEEP:-0}" = 1 ] && export LAB_KEEP_STATE=1
 PY=$(python3 -c 'import sys; print(sys.executable)')
-HOA=10.10.0.100 HA=10.10.0.2 SRV=10.40.0.2 FACOA=10.30.0.1
+# shellcheck source=mip.sh
+. "$LAB_DIR/mip.sh"
 LIFETIME=12 # short, so renewals (80 %) show an HA restart quickly
 
 pass=0 fail=0
@@ -66,124 +67,24 @@ wait_for() {
 
 lab up >/dev/null 2>&1 || { nok "lab up"; exit 1; }
 S=$LAB_STATE/mipd
-mkdir -p "$S"
-chmod 700 "$S"
+mip_dir
 
 # ---------------------------------------------------------------- configs
-(umask 077
- printf '0x%s\n' "$(openssl rand -hex 16)" >"$S/mn.key"
- printf '0x%s\n' "$(openssl rand -hex 16)" >"$S/wrong.key")
-
-cat >"$S/ha.conf" <<EOF
-role = "ha";
-log = { level = "debug"; };
-control = { socket = "$S/ha.sock"; };
-ha = { address = "$HA"; home_prefix = "10.10.0.0/24"; interface = "ha0";
-       tunnel = "mip0"; };
-mobile_nodes = ( { home_address = "$HOA"; spi = 256;
-                   algorithm = "hmac-md5"; key_file = "$S/mn.key"; } );
-EOF
-cat >"$S/fa.conf" <<EOF
-role = "fa";
-log = { level = "debug"; };
-control = { socket = "$S/fa.sock"; };
-fa = { interface = "br-fa"; address = "$FACOA"; care_of_address = "$FACOA";
-       tunnel = "mipfa0"; advertise_interval = 1; };
-EOF
-mn_conf() { # FILE KEYFILE
-	cat >"$1" <<EOF
-role = "mn";
-log = { level = "debug"; };
-control = { socket = "$S/mn.sock"; };
-mn = { home_address = "$HOA"; home_prefix_len = 24; home_agent = "$HA";
-       home_gateway = "10.10.0.1"; interface = "mn0"; tunnel = "mip0";
-       spi = 256; algorithm = "hmac-md5"; key_file = "$2";
-       reverse_tunnel = true; nat_traversal = true; lifetime = $LIFETIME;
-       retransmit = { initial = 1.0; tries = 3; }; retry_interval = 3;
-       dhcp = { command = "dhcpcd"; enabled = true; state_dir = "$S/dhcp"; };
-       vpn = { mobiked_socket = "/run/mobiked.sock"; enabled = false; };
-       keep_vpn_when_trusted = false; };
-EOF
-}
-mn_conf "$S/mn.conf" "$S/mn.key"
-mn_conf "$S/mn-wrong.conf" "$S/wrong.key"
+mip_key "$S/mn.key"
+mip_key "$S/wrong.key"
+mip_ha_conf "$S/ha.conf"
+mip_fa_conf "$S/fa.conf"
+mip_mn_conf "$S/mn.conf" "$S/mn.key" "$LIFETIME"
+mip_mn_conf "$S/mn-wrong.conf" "$S/wrong.key" "$LIFETIME"
 for r in ha fa mn mn-wrong; do
 	check "mipd -t accepts the generated $r config" \
 		sh -c "'$MIPD' -t -c '$S/$r.conf' >/dev/null"
 done
 
 # ---------------------------------------------------------------- helpers
-ctl() { "$MOBCTL" -s "$S/$1.sock" --json mipd "$2" 2>/dev/null; }
-jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin).get("result") or {}; print(eval(sys.argv[1]))' "$1"; }
-mn_mode() { ctl mn status | jget 'd.get("mode","")'; }
-mode_is() { [ "$(mn_mode)" = "$1" ]; }
-# the HA's binding CoA for the HoA ("" when none)
-ha_coa() {
-	ctl ha bindings | jget '"".join(b["care_of"] for b in d.get("bindings", []) if b["home_address"] == "'$HOA'")'
-}
-ha_coa_is() { [ "$(ha_coa)" = "$1" ]; }
-ha_coa_in() { case "$(ha_coa)" in $1) return 0 ;; esac; return 1; }
-fa_has_mn() { ctl fa visitors | grep -q "$HOA"; }
-mn_lease() { inns mn ip -4 -o addr show dev mn0 | awk '{print $4}' | cut -d/ -f1 | grep '^10\.20\.' | head -1; }
-
-# ---------------------------------------------------------------- TCP sessions
-cat >"$S/echo.py" <<'EOF'
-# echo.py server HOST PORT | client HOST PORT BIND LOG
-# client: one byte every 100 ms; every echoed byte's arrival time (epoch
-# seconds) goes to LOG, "ERROR ..." when the connection fails.
-import socket, sys, threading, time
-mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-if mode == "server":
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, port)); s.listen(4)
-    def serve(c):
-        while True:
-            b = c.recv(4096)
-            if not b: return
-            c.sendall(b)
-    while True:
-        c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-bind, log = sys.argv[4], open(sys.argv[5], "a", buffering=1)
-c = socket.socket()
-if bind != "-": c.bind((bind, 0))
-c.settimeout(10); c.connect((host, port)); c.settimeout(None)
-log.write("CONNECTED %f\n" % time.time())
-def reader():
-    try:
-        while True:
-            b = c.recv(4096)
-            if not b: log.write("ERROR eof %f\n" % time.time()); return
-            for _ in b: log.write("%f\n" % time.time())
-    except Exception as e:
-        log.write("ERROR %s %f\n" % (e, time.time()))
-threading.Thread(target=reader, daemon=True).start()
-try:
-    while True:
-        c.send(b"x"); time.sleep(0.1)
-except Exception as e:
-    log.write("ERROR %s %f\n" % (e, time.time()))
-EOF
-cat >"$S/gap.py" <<'EOF'
-# gap.py LOG T0 T1: the longest pause between echoes in [T0, T1] and
-# whether data arrived after T1's window start; prints "GAP SECONDS".
-import sys
-t0, t1 = float(sys.argv[2]), float(sys.argv[3])
-ts = [float(l) for l in open(sys.argv[1]) if l[0].isdigit()]
-before = [t for t in ts if t <= t0]
-after = [t for t in ts if t > t0]
-if not before or not after:
-    print("GAP none"); sys.exit(1)
-prev, gap = before[-1], 0.0
-for t in after:
-    if t > t1: break
-    gap = max(gap, t - prev); prev = t
-print("GAP %.2f" % gap)
-EOF
-last_echo_age() { # LOG: seconds since the last echo
-	"$PY" -c 'import sys,time; ts=[float(l) for l in open(sys.argv[1]) if l[0].isdigit()]; print("%.1f"%(time.time()-ts[-1]) if ts else 999)' "$1"
-}
-flowing() { local a; a=$(last_echo_age "$1"); "$PY" -c "import sys; sys.exit(0 if $a < 1.0 else 1)"; }
-no_error() { ! grep -q ERROR "$1"; }
+# ctl, jget, mode_is, ha_coa*, fa_has_mn, mn_lease, flowing, no_error and
+# the TCP echo/gap scripts come from mip.sh
+mip_helpers
 
 # ---------------------------------------------------------------- start
 lab spawn ha cap-ha tcpdump -Z root -U -n -i ha0 -w "$S/ha.pcap" udp port 434 >/dev/null 2>&1

@@ -243,43 +243,56 @@ void ha_conf_free_mns(struct ha_conf *h)
 	h->keys_len = h->keys_cap = 0;
 }
 
-static void load_key(struct cfg *c, const config_setting_t *e,
-		     struct ha_conf *h, struct mn_entry *m)
+int mipd_key_file(struct cfg *c, const config_setting_t *g,
+		  const char *example, uint8_t *key, size_t cap, size_t *klen)
 {
-	const config_setting_t *at = config_setting_get_member(e, "key_file");
-	uint8_t raw[2 * REG_KEY_MAX + 8], key[REG_KEY_MAX];
+	const config_setting_t *at = config_setting_get_member(g, "key_file");
+	uint8_t raw[2 * REG_KEY_MAX + 8];
 	char path[1024];
 	struct stat st;
-	size_t len = 0, klen = 0;
+	size_t len = 0;
+	int rc = -1;
 
 	if (!at) {
-		cfg_error(c, e,
+		cfg_error(c, g,
 			  "mobile node without 'key_file'; add key_file = "
-			  "\"mn1.key\"; (a private file: umask 077)");
-		return;
+			  "\"%s\"; (a private file: umask 077)",
+			  example);
+		return -1;
 	}
-	if (cfg_path(c, e, "key_file", path, sizeof(path), true) == 0 &&
+	if (cfg_path(c, g, "key_file", path, sizeof(path), true) == 0 &&
 	    stat(path, &st) < 0 && errno == ENOENT) {
 		cfg_error(c, at,
 			  "key file %s does not exist; create it with: "
 			  "(umask 077; openssl rand -hex 16 | sed 's/^/0x/' "
 			  "> %s)",
 			  path, path);
-		return;
+		return -1;
 	}
-	if (cfg_secret_file(c, e, "key_file", raw, sizeof(raw), &len, true) ==
+	if (cfg_secret_file(c, g, "key_file", raw, sizeof(raw), &len, true) <
 	    0) {
-		if (mipd_key_decode(raw, len, key, sizeof(key), &klen) < 0)
-			cfg_error(c, at,
-				  "key file %s: write the key as 0x and an "
-				  "even number of hex digits, or as 1-%d raw "
-				  "bytes",
-				  path, REG_KEY_MAX);
-		else if (ha_conf_set_key(h, m, key, klen) < 0)
-			cfg_error(c, at, "out of memory for the key of %s",
-				  path);
+		/* cfg_secret_file named the problem */
+	} else if (mipd_key_decode(raw, len, key, cap, klen) < 0) {
+		cfg_error(c, at,
+			  "key file %s: write the key as 0x and an even "
+			  "number of hex digits, or as 1-%d raw bytes",
+			  path, REG_KEY_MAX);
+	} else {
+		rc = 0;
 	}
 	OPENSSL_cleanse(raw, sizeof(raw));
+	return rc;
+}
+
+static void load_key(struct cfg *c, const config_setting_t *e,
+		     struct ha_conf *h, struct mn_entry *m)
+{
+	uint8_t key[REG_KEY_MAX];
+	size_t klen = 0;
+
+	if (mipd_key_file(c, e, "mn1.key", key, sizeof(key), &klen) == 0 &&
+	    ha_conf_set_key(h, m, key, klen) < 0)
+		cfg_error(c, e, "out of memory for a mobile node key");
 	OPENSSL_cleanse(key, sizeof(key));
 }
 

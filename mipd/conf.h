@@ -177,6 +177,11 @@ static inline struct reg_sa mn_entry_sa(const struct ha_conf *h,
  * longer than cap. */
 int mipd_key_decode(const uint8_t *raw, size_t len, uint8_t *out, size_t cap,
 		    size_t *out_len);
+/* Reads group g's `key_file` (must not be group/world readable) into
+ * key; every problem is a cfg error naming file:line and the fix.
+ * example: the file name suggested when the setting is missing. */
+int mipd_key_file(struct cfg *c, const config_setting_t *g,
+		  const char *example, uint8_t *key, size_t cap, size_t *klen);
 void fa_conf_defaults(struct fa_conf *f);
 /* The `fa` group (conf_fa.c); errors go into c. */
 void fa_conf_load(struct cfg *c, struct fa_conf *f);

@@ -21,12 +21,10 @@
 #include "mipd/conf.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const keys[] = {
 	"home_address",	  "home_prefix_len", "home_agent",
@@ -113,51 +111,24 @@ static void str(struct cfg *c, const config_setting_t *g, const char *key,
 
 static void key(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 {
-	const config_setting_t *at = config_setting_get_member(g, "key_file");
-	uint8_t raw[2 * REG_KEY_MAX + 8], buf[REG_KEY_MAX];
-	char path[1024];
-	struct stat st;
-	size_t len = 0, klen = 0;
+	uint8_t buf[REG_KEY_MAX];
+	size_t klen = 0;
+	uint8_t *k;
 
-	if (!at) {
-		cfg_error(c, g,
-			  "mobile node without 'key_file'; add key_file = "
-			  "\"mn.key\"; (a private file: umask 077)");
-		return;
+	if (mipd_key_file(c, g, "mn.key", buf, sizeof(buf), &klen) < 0)
+		goto out;
+	if (!(k = malloc(klen))) {
+		cfg_error(c, g, "out of memory for the MN-HA key");
+		goto out;
 	}
-	if (cfg_path(c, g, "key_file", path, sizeof(path), true) == 0 &&
-	    stat(path, &st) < 0 && errno == ENOENT) {
-		cfg_error(c, at,
-			  "key file %s does not exist; create it with: "
-			  "(umask 077; openssl rand -hex 16 | sed 's/^/0x/' "
-			  "> %s)",
-			  path, path);
-		return;
-	}
-	if (cfg_secret_file(c, g, "key_file", raw, sizeof(raw), &len, true) ==
-	    0) {
-		uint8_t *k = NULL;
-
-		if (mipd_key_decode(raw, len, buf, sizeof(buf), &klen) < 0)
-			cfg_error(c, at,
-				  "key file %s: write the key as 0x and an "
-				  "even number of hex digits, or as 1-%d raw "
-				  "bytes",
-				  path, REG_KEY_MAX);
-		else if (!(k = malloc(klen)))
-			cfg_error(c, at, "out of memory for the key of %s",
-				  path);
-		if (k) {
-			memcpy(k, buf, klen);
-			if (m->key)
-				OPENSSL_cleanse(m->key, m->sa.key_len);
-			free(m->key);
-			m->key = k;
-			m->sa.key = k;
-			m->sa.key_len = klen;
-		}
-	}
-	OPENSSL_cleanse(raw, sizeof(raw));
+	memcpy(k, buf, klen);
+	if (m->key)
+		OPENSSL_cleanse(m->key, m->sa.key_len);
+	free(m->key);
+	m->key = k;
+	m->sa.key = k;
+	m->sa.key_len = klen;
+out:
 	OPENSSL_cleanse(buf, sizeof(buf));
 }
 

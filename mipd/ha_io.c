@@ -227,6 +227,7 @@ static void tunnel_json(const struct ha *h, struct jw *o)
 	jw_uint(o, "tx_errors", t->tx_err);
 	jw_uint(o, "rx_ipip", t->rx_ipip);
 	jw_uint(o, "rx_udp", t->rx_udp);
+	jw_uint(o, "rx_keepalives", t->rx_keepalive);
 	jw_uint(o, "rx_bad", t->rx_bad);
 	jw_uint(o, "rx_source_check_drops", t->rx_src_drop);
 	jw_obj_end(o);

@@ -252,7 +252,7 @@ static void on_reg_result(void *arg, const struct mn_reg_result *r)
 	switch (r->outcome) {
 	case MN_REG_ACCEPTED:
 		if (r->target.path == MN_REG_DIRECT)
-			mn_path_set_udp(&m->path, r->udp_tunnel);
+			mn_path_set_udp(&m->path, r->udp_tunnel, r->keepalive);
 		ev.reply.accepted = true;
 		break;
 	case MN_REG_DEREGISTERED:
@@ -304,6 +304,7 @@ static int reg_send(void *arg, const struct mn_reg_target *t,
 		break;
 	case MN_REG_DIRECT: /* from the co-located care-of address */
 		pi.ipi_spec_dst = t->coa;
+		mn_keepalive_traffic(&m->path.ka); /* RFC 3519 3.2 */
 		break;
 	case MN_REG_VIA_VPN:
 		pi.ipi_ifindex = 0;
@@ -702,6 +703,7 @@ void mn_ctl_status(const struct mn *m, struct jw *out)
 	jw_uint(out, "tunnel_tx", m->path.st.tx_ipip + m->path.st.tx_udp);
 	jw_uint(out, "tunnel_rx", m->path.st.rx_ipip + m->path.st.rx_udp);
 	jw_uint(out, "tunnel_drops", m->path.st.tx_drop + m->path.st.rx_drop);
+	mn_keepalive_status(&m->path.ka, out);
 	jw_uint(out, "adv_rx", m->agent.adv_rx);
 	jw_uint(out, "sol_tx", m->agent.sol_tx);
 }

@@ -1,7 +1,8 @@
 /*
  * mn_int.h - mobile node internals shared by mn.c (netlink, policy and
  * registration glue), mn_path.c (the data path of each access mode),
- * mn_agent.c (agent discovery) and mn_dhcp.c (dhcpcd as a helper).
+ * mn_agent.c (agent discovery), mn_dhcp.c (dhcpcd as a helper) and
+ * mn_keepalive.c (RFC 3519 keepalives of the UDP tunnel).
  * Not for other modules; unit tests use it.
  */
 #ifndef MIPD_MN_INT_H
@@ -14,9 +15,65 @@
 #include <sys/types.h>
 
 #include "common/eloop.h"
+#include "common/json.h"
 #include "mipd/conf.h"
 #include "mipd/reg_msg.h"
 #include "policy/policy.h"
+
+/* ---- RFC 3519 keepalives (mn_keepalive.c) ---------------------------- */
+
+/* The interval when the UDP Tunnel Reply says 0 ("use your default",
+ * RFC 3519 3.2): short enough for NATs that drop idle UDP mappings after
+ * 30 s (the value RFC 3948 uses for its NAT keepalives). */
+#define MN_KEEPALIVE_DEFAULT_S 20u
+/* The inner packet: IPv4 header, ICMP Echo Request header, 8 data bytes. */
+#define MN_KA_IP_LEN 20
+#define MN_KA_DATA "mipd-ka!"
+#define MN_KA_DATA_LEN 8
+#define MN_KA_LEN (MN_KA_IP_LEN + 8 + MN_KA_DATA_LEN)
+
+/* Sends an inner packet through the UDP tunnel; 0 or -1. */
+typedef int (*mn_keepalive_send_fn)(void *arg, const uint8_t *pkt,
+				    size_t len);
+
+struct mn_keepalive {
+	struct eloop *loop;
+	mn_keepalive_send_fn send;
+	void *arg;
+	struct timer t;
+	uint32_t interval_ms; /* 0: stopped */
+	uint64_t last_tx_ns;  /* last request or tunnelled packet sent */
+	struct in_addr hoa, ha;
+	uint16_t ident, seq;
+	uint64_t sent, replies, send_errors;
+};
+
+void mn_keepalive_init(struct mn_keepalive *k, struct eloop *l,
+		       mn_keepalive_send_fn send, void *arg);
+/* IP-in-UDP in use: keepalives every interval_s (0 = the default) of
+ * silence towards the HA.  Again with the same values: nothing changes. */
+void mn_keepalive_start(struct mn_keepalive *k, struct in_addr hoa,
+			struct in_addr ha, uint16_t interval_s);
+void mn_keepalive_stop(struct mn_keepalive *k);
+/* Something (request, tunnelled packet) was just sent to the HA. */
+void mn_keepalive_traffic(struct mn_keepalive *k);
+/* A packet out of the tunnel: true (and counted) if it answers one of
+ * our keepalives - the caller drops it then. */
+bool mn_keepalive_reply(struct mn_keepalive *k, const uint8_t *pkt,
+			size_t len);
+void mn_keepalive_status(const struct mn_keepalive *k, struct jw *out);
+/* The inner packet: ICMP Echo Request src -> dst, identifier ident and
+ * sequence seq (also the IP identification).  MN_KA_LEN, or 0. */
+size_t mn_keepalive_build(uint8_t *out, size_t cap, struct in_addr src,
+			  struct in_addr dst, uint16_t ident, uint16_t seq);
+/* The same with the monotonic time given (tests). */
+void mn_keepalive_start_at(struct mn_keepalive *k, struct in_addr hoa,
+			   struct in_addr ha, uint16_t interval_s,
+			   uint64_t now);
+void mn_keepalive_traffic_at(struct mn_keepalive *k, uint64_t now);
+/* The timer at now: a keepalive if the interval passed in silence, else
+ * the timer moves to last transmission + interval. */
+void mn_keepalive_fire_at(struct mn_keepalive *k, uint64_t now);
 
 /* ---- data path (mn_path.c) ------------------------------------------- */
 
@@ -42,6 +99,7 @@ struct mn_path {
 	struct in_addr fa;     /* foreign agent (f) */
 	struct in_addr gw;     /* the visited link's router (c) */
 	bool udp;	       /* RFC 3519 IP-in-UDP instead of IP-in-IP */
+	uint16_t keepalive_s;  /* ... and the HA's keepalive interval */
 	/* what we added, so leaving a mode removes exactly that */
 	bool hoa_tun, hoa_phys32, hoa_home, dflt_tun, dflt_fa, fa_host;
 	bool ha_host, dflt_home;
@@ -49,6 +107,7 @@ struct mn_path {
 	struct in_addr ha_host_gw;
 	uint16_t ip_id;
 	struct mn_path_stats st;
+	struct mn_keepalive ka; /* RFC 3519, while udp */
 	uint8_t buf[65600], out[65600];
 };
 
@@ -67,7 +126,9 @@ int mn_path_set(struct mn_path *p, enum access_mode m, int ifindex,
 int mn_path_prepare_fa(struct mn_path *p, int ifindex, struct in_addr fa);
 /* The visited link's router (a default route dhcpcd added), 0 = none. */
 void mn_path_set_gateway(struct mn_path *p, struct in_addr gw);
-void mn_path_set_udp(struct mn_path *p, bool udp);
+/* RFC 3519: IP-in-UDP (udp true) with keepalives every keepalive_s
+ * seconds (0: MN_KEEPALIVE_DEFAULT_S) in mode c, or IP-in-IP. */
+void mn_path_set_udp(struct mn_path *p, bool udp, uint16_t keepalive_s);
 /* RFC 3519 tunnel data (type 4) that reached the registration socket. */
 void mn_path_udp_input(struct mn_path *p, const uint8_t *msg, size_t len,
 		       uint32_t src);

@@ -160,6 +160,7 @@ static void leave_c(struct mn_path *p)
 	}
 	raw_close(p);
 	p->udp = false;
+	mn_keepalive_stop(&p->ka);
 }
 
 static void leave_f(struct mn_path *p)
@@ -337,6 +338,10 @@ static int enter_home(struct mn_path *p, int ifindex)
 int mn_path_set(struct mn_path *p, enum access_mode m, int ifindex,
 		struct in_addr coa, struct in_addr fa)
 {
+	int rc;
+
+	if (m != MODE_C)
+		mn_keepalive_stop(&p->ka); /* no UDP tunnel to keep open */
 	if (m == MODE_NONE || m == MODE_MC) {
 		/* none: keep what the last mode set until the next one (see
 		 * the top); mc is mobiked's and not wired here */
@@ -352,7 +357,11 @@ int mn_path_set(struct mn_path *p, enum access_mode m, int ifindex,
 	p->mode = m;
 	switch (m) {
 	case MODE_C:
-		return enter_c(p, ifindex, coa);
+		rc = enter_c(p, ifindex, coa);
+		if (p->udp)
+			mn_keepalive_start(&p->ka, p->conf->home, p->conf->ha,
+					   p->keepalive_s);
+		return rc;
 	case MODE_F:
 		return enter_f(p, ifindex, fa);
 	default:
@@ -369,12 +378,20 @@ void mn_path_set_gateway(struct mn_path *p, struct in_addr gw)
 		ha_host_route(p);
 }
 
-void mn_path_set_udp(struct mn_path *p, bool udp)
+void mn_path_set_udp(struct mn_path *p, bool udp, uint16_t keepalive_s)
 {
 	if (p->udp != udp)
 		log_info("tunnel to the home agent: %s",
 			 udp ? "IP-in-UDP (RFC 3519)" : "IP-in-IP");
 	p->udp = udp;
+	p->keepalive_s = keepalive_s;
+	/* RFC 3519 4.9: keepalives while the UDP tunnel is used (mode c;
+	 * a first registration sets c only after this, see mn_path_set) */
+	if (udp && p->mode == MODE_C)
+		mn_keepalive_start(&p->ka, p->conf->home, p->conf->ha,
+				   keepalive_s);
+	else
+		mn_keepalive_stop(&p->ka);
 }
 
 /* ---- packets ------------------------------------------------------------ */
@@ -387,7 +404,10 @@ static uint32_t get32(const uint8_t *b)
 	return v;
 }
 
-static void send_udp(struct mn_path *p, const uint8_t *pkt, size_t len)
+/* RFC 3519 3.3: tunnel data message from the co-located CoA's port 434
+ * (the registration socket, so the NAT maps it like the requests) to the
+ * HA's.  0 or -1. */
+static int udp_out(struct mn_path *p, const uint8_t *pkt, size_t len)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET,
 				  .sin_port = htons(MIP4_PORT),
@@ -410,11 +430,29 @@ static void send_udp(struct mn_path *p, const uint8_t *pkt, size_t len)
 	cm->cmsg_type = IP_PKTINFO;
 	cm->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-	if (iov.iov_len && p->udp_fd >= 0 &&
-	    sendmsg(p->udp_fd, &mh, 0) == (ssize_t)iov.iov_len)
+	if (!iov.iov_len || p->udp_fd < 0 ||
+	    sendmsg(p->udp_fd, &mh, 0) != (ssize_t)iov.iov_len)
+		return -1;
+	mn_keepalive_traffic(&p->ka);
+	return 0;
+}
+
+static void send_udp(struct mn_path *p, const uint8_t *pkt, size_t len)
+{
+	if (udp_out(p, pkt, len) == 0)
 		p->st.tx_udp++;
 	else
 		p->st.tx_drop++;
+}
+
+/* mn_keepalive's way out: only while the UDP tunnel is up (mode c). */
+static int ka_send(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct mn_path *p = arg;
+
+	if (p->mode != MODE_C || !p->udp)
+		return -1;
+	return udp_out(p, pkt, len);
 }
 
 static void send_ipip(struct mn_path *p, const uint8_t *pkt, size_t len)
@@ -467,8 +505,14 @@ static void deliver(struct mn_path *p, const uint8_t *in, size_t len,
 		    bool udp)
 {
 	if (!tunnel_ip_check(in, len) ||
-	    get32(in + 16) != p->conf->home.s_addr || p->tun_fd < 0 ||
-	    write(p->tun_fd, in, len) != (ssize_t)len) {
+	    get32(in + 16) != p->conf->home.s_addr) {
+		p->st.rx_drop++;
+		return;
+	}
+	/* the HA's answer to a keepalive has done its job */
+	if (udp && mn_keepalive_reply(&p->ka, in, len))
+		return;
+	if (p->tun_fd < 0 || write(p->tun_fd, in, len) != (ssize_t)len) {
 		p->st.rx_drop++;
 		return;
 	}
@@ -551,6 +595,7 @@ int mn_path_open(struct mn_path *p, struct eloop *l, const struct mn_conf *c,
 	p->udp_fd = udp_fd;
 	p->tun_fd = p->raw_fd = -1;
 	p->mode = MODE_NONE;
+	mn_keepalive_init(&p->ka, l, ka_send, p);
 	if (!with_tun) {
 		/* tests: an existing device stands in for the TUN */
 		snprintf(p->tun_name, sizeof(p->tun_name), "%s", c->tunnel);

@@ -226,20 +226,39 @@ static void on_tun(void *arg, int fd, uint32_t events)
 
 /* ---- reverse direction: tunnel -> TUN ---- */
 
+/* RFC 3519 4.9: a keepalive is an ICMP Echo Request to the home agent
+ * through the UDP tunnel (inner header checked by the caller). */
+static bool is_keepalive(const uint8_t *inner, size_t len, uint32_t haa)
+{
+	size_t hl = (size_t)(inner[0] & 0x0f) * 4;
+
+	return inner[9] == IPPROTO_ICMP && len >= hl + 8 &&
+	       get32(inner + 16) == haa && inner[hl] == 8 /* echo */;
+}
+
 static void deliver(struct tunnel *t, const uint8_t *inner, size_t len,
 		    uint32_t outer_src, uint16_t sport)
 {
+	const struct binding *b = NULL;
 	bool ok = t->cfg.rx_check
 			  ? sport == 0 && tunnel_ip_check(inner, len) &&
 				    t->cfg.rx_check(t->cfg.arg, inner, len,
 						    outer_src)
-			  : tunnel_src_check(t->cfg.lookup, t->cfg.arg, inner,
-					     len, outer_src, sport) != NULL;
+			  : (b = tunnel_src_check(t->cfg.lookup, t->cfg.arg,
+						  inner, len, outer_src,
+						  sport)) != NULL;
 
 	if (!ok) {
 		t->st.rx_src_drop++;
 		return;
 	}
+	/* Passed the source check: the home address is bound to exactly
+	 * this NAT address and port (a keepalive from anywhere else was
+	 * dropped above and never moves the binding, RFC 3519 6.1.2).  Our
+	 * stack answers the echo; the reply goes back through the tunnel
+	 * and keeps the NAT's mapping warm from this side too. */
+	if (sport && b && is_keepalive(inner, len, b->info.haa))
+		t->st.rx_keepalive++;
 	if (write(t->tun_fd, inner, len) != (ssize_t)len) {
 		t->st.rx_err++;
 		return;

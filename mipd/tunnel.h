@@ -68,6 +68,7 @@ struct tunnel_stats {
 	uint64_t rx_ipip, rx_udp;
 	uint64_t rx_bad;      /* not a well-formed tunnelled IPv4 packet */
 	uint64_t rx_src_drop; /* reverse tunnel source check (RFC 3024) */
+	uint64_t rx_keepalive; /* RFC 3519 keepalives (of rx_udp) */
 	uint64_t rx_err;      /* write to the TUN failed */
 };
 

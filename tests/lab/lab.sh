@@ -1,15 +1,16 @@
 #!/bin/bash
 # lab.sh - the seed-002 Figure 1 lab in network namespaces (see topology.sh).
 #
-#   lab.sh up                     build everything, start dnsmasq x3 and the gw charon
+#   lab.sh up                     build everything, start dnsmasq x4 and the gw charon
 #   lab.sh down                   stop what this run started, delete its namespaces + state
-#   lab.sh move ext1|ext2|home|dhcp|fa   re-plug the MN (flushes mn0)
+#   lab.sh move ext1|ext2|home|dhcp|fa|inat   re-plug the MN (flushes mn0)
 #   lab.sh dhcp [-4]              run dhcpcd on mn0 (in the mn ns) and wait for a lease
 #   lab.sh charon gw|mn start|stop    the gateway / MN-client strongSwan daemons
 #   lab.sh swanctl gw|mn ARGS...  swanctl against that daemon (e.g. --list-sas)
 #   lab.sh exec NS CMD...         run CMD in namespace NS (short name: mn, gw, ...)
 #   lab.sh spawn NS NAME CMD...   start CMD in NS in the background, record its PID as NAME
 #   lab.sh stop NAME              stop a recorded process
+#   lab.sh signal NAME SIG        send SIG (e.g. STOP, CONT) to a recorded process
 #   lab.sh ns NAME                print the real namespace name (e.g. l3f2a-gw)
 #   lab.sh status                 namespaces, processes, where the MN is, its addresses
 #
@@ -128,6 +129,14 @@ kill_pid() {   # PID STARTTIME LABEL: TERM, up to 5 s, then KILL
 	done
 	log "$3 (pid $pid) ignored SIGTERM, sending SIGKILL"
 	kill -KILL "$pid" 2>/dev/null || true
+}
+
+signal_recorded() {   # NAME SIG: only the recorded process, if still it
+	local f=$LAB_STATE/pids/$1.pid pid t rest
+	[ -f "$f" ] || die "$1 is not running"
+	read -r pid t rest <"$f"
+	pid_alive "$pid" "$t" || die "$1 is not running"
+	kill -s "$2" "$pid"
 }
 
 stop_recorded() {   # NAME
@@ -546,6 +555,10 @@ main() {
 		spawn_record "$@"
 		;;
 	stop) stop_recorded "${1:?stop NAME}" ;;
+	signal)
+		[ $# -eq 2 ] || die "signal NAME SIG"
+		signal_recorded "$1" "$2"
+		;;
 	ns) N "${1:?ns NAME}" ;;
 	status) cmd_status ;;
 	*) usage ;;

@@ -10,8 +10,9 @@
 #   HOA HA SRV FACOA       the MN's home address, the HA, srv, the FA's CoA
 #   mip_dir                create S (mode 700)
 #   mip_key FILE           a random 16-byte MN-HA key (0x...), mode 600
-#   mip_ha_conf FILE       HA in [ha]: home link ha0, one MN ($HOA, SPI 256,
-#                          key $S/mn.key)
+#   mip_ha_conf FILE [SETTINGS]  HA in [ha]: home link ha0, one MN ($HOA,
+#                          SPI 256, key $S/mn.key); SETTINGS go into its
+#                          `ha` group (e.g. "keepalive = 2;")
 #   mip_fa_conf FILE       FA in [fa] on br-fa, advertising every second
 #   mip_mn_conf FILE KEYFILE LIFETIME   MN in [mn] on mn0, reverse tunnel,
 #                          mipd's own dhcpcd (mode c), no VPN
@@ -42,7 +43,7 @@ role = "ha";
 log = { level = "$MIP_LOG_LEVEL"; };
 control = { socket = "$S/ha.sock"; };
 ha = { address = "$HA"; home_prefix = "10.10.0.0/24"; interface = "ha0";
-       tunnel = "mip0"; };
+       tunnel = "mip0"; ${2:-}};
 mobile_nodes = ( { home_address = "$HOA"; spi = 256;
                    algorithm = "hmac-md5"; key_file = "$S/mn.key"; } );
 EOF

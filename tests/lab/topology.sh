@@ -13,6 +13,8 @@
 #  (MN) {home} + [i-HA]             -> home: br-home in [int], [ha] on it
 #  (MN) {c}  internal, DHCP         -> dhcp: br-dhcp in [int], dnsmasq
 #  (MN) {f}  internal, [i-FA]       -> fa:   br-fa in [fa] (the FA is the router)
+#  (not in Figure 1) {c} internal,  -> inat: br-inat in [inat], dnsmasq + masquerade
+#       behind a NAT (RFC 3519)
 #  correspondent node               -> [srv] behind [int]
 #
 #           EXTERNAL  172.16/12 + fd00:16::/32    .       DMZ       .  INTERNAL  10/8 + fd00:10::/32
@@ -35,16 +37,21 @@
 #    <A> dhcp  br-dhcp 10.20.0.1/24, DHCP only (mode c) ---------------------------------------+
 #    [fa] foreign agent  fa-up 10.1.2.2 ---- 10.1.2.0/24 ---- int-fa 10.1.2.1 -----------------+
 #      <A> fa  br-fa 10.30.0.1/24, no DHCP (mode f)                                            |
+#    [inat] NAT router  inat-up 10.1.3.2 ---- 10.1.3.0/24 ---- int-inat 10.1.3.1 --------------+
+#      <A> inat  br-inat 192.168.50.1/24, DHCP + masquerade, IPv4 only (mode c, IP-in-UDP)     |
 #    [srv] correspondent node  srv0 10.40.0.2 ---- 10.40.0.0/24 ---- int-srv 10.40.0.1 --------+
 #
-#   <A> = access bridge the MN can be plugged into:  lab.sh move ext1|ext2|home|dhcp|fa
+#   <A> = access bridge the MN can be plugged into:  lab.sh move ext1|ext2|home|dhcp|fa|inat
 #   [mn] mobile node: mn0 ===veth=== mnp0, and mnp0 is enslaved to exactly one <A>
 #   VPN pools (the gw hands them out; [int] routes them to gw-in 10.1.0.2):
 #     10.99.0.0/24, fd00:10:99::/120
-#   Every IPv4 subnet above except ext2 has an IPv6 twin: 172.16.N.0/24 ->
-#   fd00:16:N::/64, 10.A.B.0/24 -> fd00:10:A:B::/64 (10.A.0.0/24 -> fd00:10:A::/64).
+#   Every IPv4 subnet above except ext2 and inat (with its uplink 10.1.3.0/24)
+#   has an IPv6 twin: 172.16.N.0/24 -> fd00:16:N::/64, 10.A.B.0/24 ->
+#   fd00:10:A:B::/64 (10.A.0.0/24 -> fd00:10:A::/64).
 #   ext2 is an IPv4-only NATed hotspot: with IPv6 there, MOBIKE would often
-#   pick the (un-NATed) IPv6 path and the NAT case would go untested.
+#   pick the (un-NATed) IPv6 path and the NAT case would go untested.  inat
+#   is the same inside the intranet: a NAT between a co-located CoA and the
+#   home agent, which Mobile IP crosses with RFC 3519 IP-in-UDP.
 #
 # Why bridges: an access network must accept the MN later, so each one is a
 # bridge in its router's namespace holding the router address (and dnsmasq).
@@ -69,11 +76,13 @@ MN_HOME4=10.10.0.100       MN_HOME6=fd00:10:10::100     # the MN's home address
 DHCP_R4=10.20.0.1          DHCP_R6=fd00:10:20::1
 FA_R4=10.30.0.1            FA_R6=fd00:10:30::1          FA_NET4=10.30.0.0/24  FA_NET6=fd00:10:30::/64
 INT_SRV4=10.40.0.1         SRV4=10.40.0.2        INT_SRV6=fd00:10:40::1   SRV6=fd00:10:40::2
+INT_INAT4=10.1.3.1         INAT_UP4=10.1.3.2     # IPv4 only
+INAT_R4=192.168.50.1       INAT_NET4=192.168.50.0/24    # behind [inat]'s NAT, IPv4 only
 POOL4=10.99.0.0/24         POOL6=fd00:10:99::/120       # VPN tunnel inner addresses (TIA)
 
 # ---------------------------------------------------------------- namespaces
-TOPO_NS=(mn inet nat fw gw int ha fa srv)
-TOPO_ROUTERS=(inet nat fw gw int fa)          # IPv4/IPv6 forwarding on
+TOPO_NS=(mn inet nat fw gw int ha fa srv inat)
+TOPO_ROUTERS=(inet nat fw gw int fa inat)     # IPv4/IPv6 forwarding on
 
 # veth links "nsA:ifA nsB:ifB".  Created with `ip -n nsA link add ... netns nsB`,
 # so the devices are born inside the namespaces: nothing touches the root ns.
@@ -87,6 +96,7 @@ TOPO_LINKS=(
 	"int:int-fa    fa:fa-up"
 	"int:int-srv   srv:srv0"
 	"ha:ha0        int:hap0"      # the HA's port on the home bridge
+	"int:int-inat  inat:inat-up"
 )
 
 # bridges "ns:bridge [port...]"
@@ -96,6 +106,7 @@ TOPO_BRIDGES=(
 	"int:br-home hap0"
 	"int:br-dhcp"
 	"fa:br-fa"
+	"inat:br-inat"
 )
 
 # addresses "ns:dev IPv4/len IPv6/len" (IPv6 "-": IPv6 disabled on dev)
@@ -120,6 +131,9 @@ TOPO_ADDRS=(
 	"fa:fa-up      $FA_UP4/24    $FA_UP6/64"
 	"fa:br-fa      $FA_R4/24     $FA_R6/64"
 	"srv:srv0      $SRV4/24      $SRV6/64"
+	"int:int-inat  $INT_INAT4/24 -"
+	"inat:inat-up  $INAT_UP4/24  -"
+	"inat:br-inat  $INAT_R4/24   -"
 )
 
 # routes "ns destination gateway" (family from the address).  [inet] is the
@@ -151,6 +165,7 @@ TOPO_ROUTES=(
 	"fa   default              $INT_FA6"
 	"srv  default              $INT_SRV4"
 	"srv  default              $INT_SRV6"
+	"inat default              $INT_INAT4"     # nothing routes back to 192.168.50/24: NAT
 )
 
 # Access networks the MN can be moved to:  name -> "ns bridge addressing families"
@@ -164,10 +179,11 @@ topo_access() {
 	home) echo "int br-home static dual" ;;
 	dhcp) echo "int br-dhcp dhcp dual" ;;
 	fa) echo "fa br-fa none dual" ;;
+	inat) echo "inat br-inat dhcp v4" ;;
 	*) return 1 ;;
 	esac
 }
-TOPO_ACCESS_NETS="ext1 ext2 home dhcp fa"
+TOPO_ACCESS_NETS="ext1 ext2 home dhcp fa inat"
 
 # DHCP servers (dnsmasq): "name ns bridge v4-first,v4-last v6-first,v6-last"
 # IPv6: router advertisements (M flag) + stateful DHCPv6; "-" = IPv4 only.
@@ -175,6 +191,7 @@ TOPO_DHCP=(
 	"ext1 inet br-ext1 172.16.1.100,172.16.1.199   fd00:16:1::100,fd00:16:1::1ff"
 	"ext2 nat  br-ext2 192.168.2.100,192.168.2.199 -"
 	"dhcp int  br-dhcp 10.20.0.100,10.20.0.199     fd00:10:20::100,fd00:10:20::1ff"
+	"inat inat br-inat 192.168.50.100,192.168.50.199 -"
 )
 
 # ---------------------------------------------------------------- firewalls
@@ -218,6 +235,25 @@ table inet labnat {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 		oifname "nat-out" ip saddr $EXT2_NET4 masquerade
+	}
+}
+EOF
+}
+
+# [inat]: the same for an intranet access network (IPv4 only): the MN's
+# co-located CoA 192.168.50.x reaches the HA as 10.1.3.2 (masquerade keeps
+# the source port when it is free, so usually 10.1.3.2:434).
+topo_nft_inat() {
+	cat <<EOF
+table ip labinat {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		ct state established,related accept
+		iifname "br-inat" oifname "inat-up" accept
+	}
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "inat-up" ip saddr $INAT_NET4 masquerade
 	}
 }
 EOF
@@ -280,4 +316,5 @@ topo_build() {
 	done
 	topo_nft_fw | ip netns exec "$(N fw)" nft -f -
 	topo_nft_nat | ip netns exec "$(N nat)" nft -f -
+	topo_nft_inat | ip netns exec "$(N inat)" nft -f -
 }

@@ -46,10 +46,12 @@
 struct route {
 	struct ipaddr dst;
 	unsigned plen;
+	bool shared; /* laid by another child (same TS after a rekey) */
 };
 
 struct uchild {
 	bool used;
+	uint64_t gen; /* install order: outbound prefers the newest */
 	uint8_t raised; /* ESP_LIFE_* already reported */
 	struct esp_sa in, out;
 	struct sockaddr_storage local, remote;
@@ -67,6 +69,7 @@ struct dp_user {
 	char ifname[IFNAMSIZ];
 	struct ipaddr vip4, vip6;
 	struct dp_counters orphan; /* packets that matched no CHILD_SA */
+	uint64_t gen;
 	struct uchild child[DP_USER_MAX_CHILD];
 	uint8_t txbuf[DP_BUF_LEN], rxbuf[DP_BUF_LEN];
 };
@@ -188,17 +191,22 @@ static struct uchild *child_by_spi(struct dp_user *u, uint32_t spi_in)
 }
 
 /* Outbound: the remote TS must hold the destination, the local TS the
- * source (RFC 4301 5.1 SPD lookup, reduced to our one policy per SA). */
+ * source (RFC 4301 5.1 SPD lookup, reduced to our one policy per SA).
+ * During a rekey two SAs match: the newest wins, so traffic moves to it
+ * as soon as it is installed while the old one still decrypts. */
 static struct uchild *child_for(struct dp_user *u, const struct inner *in)
 {
+	struct uchild *best = NULL;
+
 	for (unsigned i = 0; i < DP_USER_MAX_CHILD; i++) {
 		struct uchild *c = &u->child[i];
 
-		if (c->used && ts_match(c->rts, c->nrts, in, false) &&
+		if (c->used && (!best || c->gen > best->gen) &&
+		    ts_match(c->rts, c->nrts, in, false) &&
 		    ts_match(c->lts, c->nlts, in, true))
-			return c;
+			best = c;
 	}
-	return NULL;
+	return best;
 }
 
 /* Lifetime events of both directions, once per child.  The callback may
@@ -451,6 +459,23 @@ static bool covers(const struct route *r, const struct ipaddr *a)
 	return memcmp(t, r->dst.b, ipaddr_len(a)) == 0;
 }
 
+/* Another child that has this route (laid or shared), or NULL. */
+static struct route *route_holder(struct dp_user *u, const struct uchild *not,
+				  const struct route *r)
+{
+	for (unsigned i = 0; i < DP_USER_MAX_CHILD; i++) {
+		struct uchild *c = &u->child[i];
+
+		if (!c->used || c == not)
+			continue;
+		for (unsigned j = 0; j < c->nroutes; j++)
+			if (c->routes[j].plen == r->plen &&
+			    ipaddr_eq(&c->routes[j].dst, &r->dst))
+				return &c->routes[j];
+	}
+	return NULL;
+}
+
 /*
  * Never route the gateway's own outer address into the tunnel: ESP would
  * loop.  A full-tunnel TS (0.0.0.0/0) would need a host route for the
@@ -490,6 +515,8 @@ static void route_add(struct dp_user *u, struct uchild *c,
 	}
 	if (!rc)
 		c->routes[c->nroutes++] = *r;
+	else if (route_holder(u, c, r))
+		c->routes[c->nroutes++] = (struct route){r->dst, r->plen, true};
 }
 
 /* A range as the fewest prefixes that cover exactly it. */
@@ -521,15 +548,25 @@ static void routes_add(struct dp_user *u, struct uchild *c)
 		routes_for_ts(u, c, &c->rts[i]);
 }
 
+/* A route another child shares is handed over to it, not deleted: the
+ * replaced SA of a rekey must not take the new one's routes with it. */
 static void routes_del(struct dp_user *u, struct uchild *c)
 {
+	struct route *h;
+
 	for (unsigned i = 0; i < c->nroutes; i++) {
 		struct nl_route nr = {.family = c->routes[i].dst.family,
 				      .dst = c->routes[i].dst,
 				      .dst_len = c->routes[i].plen,
 				      .oif = u->ifindex};
 
-		nl_route_del(&nr);
+		if (c->routes[i].shared)
+			continue;
+		h = route_holder(u, c, &c->routes[i]);
+		if (h)
+			h->shared = false;
+		else
+			nl_route_del(&nr);
 	}
 	c->nroutes = 0;
 }
@@ -615,6 +652,7 @@ static int user_add_child(struct dp *dp, const struct dp_child *d)
 	if ((rc = child_init(c, d)))
 		return rc;
 	c->used = true;
+	c->gen = ++u->gen;
 	c->local = d->local;
 	c->remote = d->remote;
 	memcpy(c->lts, d->local_ts, sizeof(c->lts));

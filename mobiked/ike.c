@@ -7,11 +7,13 @@
  *   IKE_AUTH       auth, config, child     (config before child: the
  *                                           inner address goes to the
  *                                           data plane with the SA)
- *   INFORMATIONAL  dpd | delete
+ *   INFORMATIONAL  dpd | delete | child-delete
+ *   CREATE_CHILD_SA child-rekey             (task_rekey.c; the gateway's
+ *                                           own: rekey_respond.c)
  *
  * Timers are named events: t_dpd (2.4), t_keepalive (RFC 3948 2.3),
  * t_establish (retry after a failure, growing wait), t_retransmit
- * (ike_exchange.c).
+ * (ike_exchange.c), rk.t_rekey (CHILD_SA lifetime, task_rekey.c).
  */
 #define LOG_TAG "ike"
 
@@ -228,6 +230,7 @@ struct ike_engine *ike_engine_new(struct eloop *l,
 	e->force_encap = force_encap;
 	ike_sa_init(&e->sa, e, exchange_retransmit_cb, dpd_cb, keepalive_cb,
 		    establish_cb);
+	rekey_init(e);
 	return e;
 }
 
@@ -302,12 +305,25 @@ void ike_engine_dp_event(void *arg, uint32_t spi_in, int ev)
 {
 	struct ike_engine *e = arg;
 
+	if (ev == DP_EV_SOFT_EXPIRE && e->sa.child.installed &&
+	    e->sa.child.spi_in == spi_in && !e->rk.active) {
+		log_info("CHILD_SA %08x_i soft limit reached: rekeying",
+			 spi_in);
+		if (rekey_start(e))
+			rekey_arm_soon(e);
+		return;
+	}
 	if (ev == DP_EV_HARD_EXPIRE && e->sa.child.installed &&
 	    e->sa.child.spi_in == spi_in) {
 		log_warn("CHILD_SA %08x_i expired: re-establishing", spi_in);
 		delete_oneshot(e);
 		engine_sa_dead(e, "CHILD_SA lifetime expired");
 	}
+}
+
+int ike_engine_rekey(struct ike_engine *e)
+{
+	return rekey_start(e);
 }
 
 const struct ike_sa *ike_engine_sa(const struct ike_engine *e)
@@ -425,6 +441,7 @@ static void status_child(struct ike_engine *e, struct jw *w)
 	jw_ts(w, "remote_ts", &ch->tsr);
 	status_counters(e, w);
 	jw_obj_end(w);
+	jw_uint(w, "rekeyed_child_sas", child_count_old(e));
 }
 
 static void status_sa(struct ike_engine *e, struct jw *w)
@@ -474,5 +491,7 @@ void ike_engine_status(struct ike_engine *e, struct jw *w)
 	jw_uint(w, "retransmits", e->stats.retransmits);
 	jw_uint(w, "dropped", e->stats.dropped);
 	jw_uint(w, "established", e->stats.established);
+	jw_uint(w, "child_rekeys_initiated", e->stats.rekeys_i);
+	jw_uint(w, "child_rekeys_answered", e->stats.rekeys_r);
 	jw_obj_end(w);
 }

@@ -45,6 +45,8 @@ void ike_engine_set_dp(struct ike_engine *e, struct dp *dp);
 int ike_engine_up(struct ike_engine *e);
 /* Sends DELETE for the IKE SA (if any) and stops retrying. */
 int ike_engine_down(struct ike_engine *e);
+/* Rekeys the CHILD_SA now (as its lifetime would): 0 or -errno. */
+int ike_engine_rekey(struct ike_engine *e);
 /* True when nothing is outstanding (no SA, or it is dead). */
 bool ike_engine_idle(const struct ike_engine *e);
 /* One IKE datagram (marker stripped); local/remote with ports. */

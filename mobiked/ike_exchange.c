@@ -320,11 +320,7 @@ static int build_response(struct ike_engine *e, struct ike_builder *b,
 	} else if (a->m->hdr.exchange == INFORMATIONAL) {
 		info_respond(e, a->m, b, &a->kill_sa);
 	} else {
-		/* CREATE_CHILD_SA from the gateway (rekey): not supported
-		 * yet; 1.3: answer with an error notify. */
-		memset(&n, 0, sizeof(n));
-		n.type = IKE_N_NO_ADDITIONAL_SAS;
-		ike_build_notify(b, &n);
+		rekey_respond(e, a->m, b); /* CREATE_CHILD_SA */
 	}
 	return b->failed ? -1 : 0;
 }

@@ -49,7 +49,12 @@ struct ike_child {
 	const struct integ_alg *integ; /* NULL with an AEAD */
 	bool esn;
 	struct ike_ts_set tsi, tsr; /* as narrowed by the responder */
+	uint64_t seq;		    /* install order: the newest is current */
 };
+
+/* CHILD_SAs replaced by a rekey and kept until their DELETE settles
+ * (make-before-break, RFC 7296 2.8); at most this many. */
+#define IKE_OLD_CHILDREN 3
 
 struct ike_sa {
 	enum ike_state state;
@@ -89,7 +94,9 @@ struct ike_sa {
 
 	struct timer t_retransmit, t_dpd, t_keepalive, t_establish;
 
-	struct ike_child child;
+	struct ike_child child; /* the current (newest) CHILD_SA */
+	struct ike_child old[IKE_OLD_CHILDREN]; /* rekeyed, not yet deleted */
+	uint64_t child_seq;
 	struct ipaddr vip4, vip6;
 	struct ipaddr dns[IKE_MAX_DNS];
 	unsigned ndns;

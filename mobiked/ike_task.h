@@ -29,7 +29,7 @@ struct task {
 };
 
 extern const struct task task_init, task_auth, task_config, task_child,
-    task_dpd, task_delete;
+    task_dpd, task_delete, task_child_rekey, task_child_delete;
 
 typedef void (*exchange_done_cb)(struct ike_engine *e, int rc);
 
@@ -44,6 +44,25 @@ struct ike_xchg {
 	size_t len;
 	unsigned tries;
 	uint64_t wait_ms;
+};
+
+/* Our CHILD_SA rekey (task_rekey.c) and the collision facts the
+ * responder side (rekey_respond.c) records for it (RFC 7296 2.8.1). */
+struct child_rekey {
+	struct timer t_rekey; /* child_lifetime * 90% - jitter */
+	bool active;	      /* our CREATE_CHILD_SA is outstanding */
+	uint32_t old_spi_in;  /* the SA being rekeyed */
+	struct ike_child next;
+	uint8_t ni[IKE_NONCE_LEN];
+	uint16_t dh_group;
+	struct dh *dh;
+	unsigned ke_retries;
+	bool collided; /* the gateway rekeyed old_spi_in meanwhile */
+	uint8_t peer_min[IKE_NONCE_MAX];
+	size_t peer_min_len;
+	uint32_t peer_new_spi_in;
+	uint32_t del_spi_in[IKE_OLD_CHILDREN + 1]; /* our DELETE(ESP) */
+	unsigned ndel;
 };
 
 struct ike_engine {
@@ -61,7 +80,9 @@ struct ike_engine {
 	uint64_t established_ns;
 	struct {
 		uint64_t rx, tx, retransmits, dropped, established;
+		uint64_t rekeys_i, rekeys_r;
 	} stats;
+	struct child_rekey rk;
 	bool auth_ok; /* the gateway's AUTH verified (IKE_AUTH response) */
 	unsigned cookie_tries;
 	/* The response being processed, as received (IKE_SA_INIT: the
@@ -113,7 +134,51 @@ const struct esp_proposal_conf *proposal_esp_match(
     const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
     uint32_t *spi);
 
-/* task_child.c: the child is gone (peer DELETE, SA dead). */
+const struct esp_proposal_conf *proposal_esp_match_rekey(
+    const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
+    uint32_t *spi);
+/* Responder: the first of our proposals (our order) the offer contains;
+ * *out gets the one proposal to answer with (our SPI spi_in), *dh the
+ * group (0: no PFS).  ke_group: the request's KE group, 0 if none. */
+const struct esp_proposal_conf *proposal_esp_select(
+    const struct mobiked_conf *c, const struct ike_sa_pl *offer,
+    uint16_t ke_group, uint32_t spi_in, struct ike_sa_pl *out,
+    uint32_t *peer_spi, uint16_t *dh);
+/* With PFS: a DH transform per proposal that has a group (1.3.1). */
+void proposal_esp_build_rekey(const struct mobiked_conf *c, uint32_t spi,
+			      struct ike_sa_pl *out);
+
+/* task_child.c: every child is gone (SA dead, down). */
 void child_uninstall(struct ike_engine *e);
+/* KEYMAT (2.17) from SK_d, [g^ir], the exchange's Ni | Nr; we_init: we
+ * initiated the exchange (its i->r keys are then our outbound).  Installs
+ * ch in the data plane; 0 or -1. */
+int child_install(struct ike_engine *e, struct ike_child *ch,
+		  const uint8_t *gir, size_t gir_len, const uint8_t *ni,
+		  size_t ni_len, const uint8_t *nr, size_t nr_len, bool we_init);
+bool child_ts_subset(const struct ike_ts_set *got,
+		     const struct ike_ts_set *offered);
+bool child_ts_equal(const struct ike_ts_set *a, const struct ike_ts_set *b);
+int child_new_spi(uint32_t *spi);
+
+/* child_sa.c: the set of CHILD_SAs (current + rekeyed). */
+struct ike_child *child_by_spi_in(struct ike_engine *e, uint32_t spi_in);
+struct ike_child *child_by_spi_out(struct ike_engine *e, uint32_t spi_out);
+/* nc (installed) becomes current; the current one joins old[]. */
+void child_promote(struct ike_engine *e, const struct ike_child *nc);
+/* Removes one child from the data plane and the set. */
+void child_remove(struct ike_engine *e, uint32_t spi_in);
+unsigned child_count_old(const struct ike_engine *e);
+
+/* task_rekey.c: initiator side. */
+void rekey_init(struct ike_engine *e);
+void rekey_arm(struct ike_engine *e);
+void rekey_arm_soon(struct ike_engine *e); /* busy: try again shortly */
+void rekey_reset(struct ike_engine *e);
+int rekey_start(struct ike_engine *e);
+/* rekey_respond.c: the gateway's CREATE_CHILD_SA (2.8, 1.3.3). */
+void rekey_respond(struct ike_engine *e, const struct ike_msg *m,
+		   struct ike_builder *b);
+int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
 #endif

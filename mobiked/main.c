@@ -70,10 +70,24 @@ static int cmd_down(void *arg, const struct ctl_req *req, struct jw *out,
 	return 0;
 }
 
+static int cmd_rekey(void *arg, const struct ctl_req *req, struct jw *out,
+		     char *err, size_t errlen)
+{
+	struct mobiked *m = arg;
+
+	if (!m->ike || ike_engine_rekey(m->ike) < 0) {
+		snprintf(err, errlen, "no CHILD_SA to rekey (or busy)");
+		return -1;
+	}
+	jw_str(out, "result", "rekeying");
+	return 0;
+}
+
 static const struct ctl_cmd commands[] = {
 	{ "status", cmd_status, "IKE/CHILD SA state, tunnel address, counters" },
 	{ "up", cmd_up, "bring the VPN connection up (and keep it up)" },
 	{ "down", cmd_down, "delete the IKE SA and stay down" },
+	{ "rekey", cmd_rekey, "rekey the CHILD_SA now" },
 	{ NULL, NULL, NULL },
 };
 

@@ -112,8 +112,8 @@ const struct ike_proposal_conf *proposal_ike_match(
 
 /* 1.2: SAi2 in IKE_AUTH carries no DH transform (the CHILD_SA keys come
  * from the IKE SA's SK_d); the SPI is our inbound ESP SPI (3.3.1). */
-void proposal_esp_build(const struct mobiked_conf *c, uint32_t spi,
-			struct ike_sa_pl *out)
+static void esp_build(const struct mobiked_conf *c, uint32_t spi,
+		      struct ike_sa_pl *out, bool pfs)
 {
 	const struct esp_proposal_conf *pc;
 	struct ike_proposal *p;
@@ -130,14 +130,28 @@ void proposal_esp_build(const struct mobiked_conf *c, uint32_t spi,
 		add_trans(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits);
 		if (!is_aead(pc->encr))
 			add_trans(p, IKE_TRANS_INTEG, pc->integ, 0);
+		if (pfs && pc->dh)
+			add_trans(p, IKE_TRANS_DH, pc->dh, 0);
 		add_trans(p, IKE_TRANS_ESN, pc->esn ? IKE_ESN_YES : IKE_ESN_NO,
 			  0);
 	}
 }
 
-const struct esp_proposal_conf *proposal_esp_match(
+void proposal_esp_build(const struct mobiked_conf *c, uint32_t spi,
+			struct ike_sa_pl *out)
+{
+	esp_build(c, spi, out, false);
+}
+
+void proposal_esp_build_rekey(const struct mobiked_conf *c, uint32_t spi,
+			      struct ike_sa_pl *out)
+{
+	esp_build(c, spi, out, true);
+}
+
+static const struct esp_proposal_conf *esp_match(
     const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
-    uint32_t *spi)
+    uint32_t *spi, bool pfs)
 {
 	const struct ike_proposal *p;
 	const struct esp_proposal_conf *pc;
@@ -158,8 +172,127 @@ const struct esp_proposal_conf *proposal_esp_match(
 			     is_aead(pc->encr) ? 0 : pc->integ, 0, true) &&
 		    trans_is(p, IKE_TRANS_ESN,
 			     pc->esn ? IKE_ESN_YES : IKE_ESN_NO, 0, true) &&
-		    trans_is(p, IKE_TRANS_DH, 0, 0, true))
+		    trans_is(p, IKE_TRANS_DH, pfs ? pc->dh : 0, 0, true))
 			return pc;
 	}
+	return NULL;
+}
+
+const struct esp_proposal_conf *proposal_esp_match(
+    const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
+    uint32_t *spi)
+{
+	return esp_match(c, chosen, spi, false);
+}
+
+const struct esp_proposal_conf *proposal_esp_match_rekey(
+    const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
+    uint32_t *spi)
+{
+	return esp_match(c, chosen, spi, true);
+}
+
+/* --- responder: choosing from the gateway's offer (2.7, 3.3.6) ---------- */
+
+static bool offers(const struct ike_proposal *p, uint8_t type, uint16_t id,
+		   uint16_t key_len)
+{
+	for (unsigned i = 0; i < p->ntrans; i++)
+		if (p->trans[i].type == type && p->trans[i].id == id &&
+		    p->trans[i].key_len == key_len && !p->trans[i].unknown_attr)
+			return true;
+	return false;
+}
+
+static bool offers_type(const struct ike_proposal *p, uint8_t type)
+{
+	for (unsigned i = 0; i < p->ntrans; i++)
+		if (p->trans[i].type == type)
+			return true;
+	return false;
+}
+
+/* Our group if we want PFS; without, "none" when the offer allows it,
+ * else the gateway's KE group (or its first supported one): its policy
+ * may require PFS on rekeys. */
+static bool pick_dh(const struct ike_proposal *p, uint16_t want, uint16_t ke,
+		    uint16_t *dh)
+{
+	if (want) {
+		*dh = want;
+		return offers(p, IKE_TRANS_DH, want, 0);
+	}
+	*dh = 0;
+	if (!offers_type(p, IKE_TRANS_DH) || offers(p, IKE_TRANS_DH, 0, 0))
+		return true;
+	if (ke && dh_supported(ke) && offers(p, IKE_TRANS_DH, ke, 0)) {
+		*dh = ke;
+		return true;
+	}
+	for (unsigned i = 0; i < p->ntrans; i++)
+		if (p->trans[i].type == IKE_TRANS_DH &&
+		    dh_supported(p->trans[i].id)) {
+			*dh = p->trans[i].id;
+			return true;
+		}
+	return false;
+}
+
+static bool esp_fits(const struct esp_proposal_conf *pc,
+		     const struct ike_proposal *p, uint16_t ke, uint16_t *dh)
+{
+	uint16_t esn = pc->esn ? IKE_ESN_YES : IKE_ESN_NO;
+
+	if (p->protocol != IKE_PROTO_ESP || p->spi_size != 4)
+		return false;
+	if (!offers(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits))
+		return false;
+	if (!is_aead(pc->encr) && !offers(p, IKE_TRANS_INTEG, pc->integ, 0))
+		return false;
+	if (!(offers(p, IKE_TRANS_ESN, esn, 0) ||
+	      (!pc->esn && !offers_type(p, IKE_TRANS_ESN))))
+		return false;
+	return pick_dh(p, pc->dh, ke, dh);
+}
+
+static void answer(const struct esp_proposal_conf *pc,
+		   const struct ike_proposal *p, uint32_t spi_in, uint16_t dh,
+		   struct ike_sa_pl *out)
+{
+	struct ike_proposal *a = &out->prop[0];
+	uint32_t be = htobe32(spi_in);
+
+	memset(out, 0, sizeof(*out));
+	out->nprop = 1;
+	a->num = p->num;
+	a->protocol = IKE_PROTO_ESP;
+	a->spi_size = 4;
+	memcpy(a->spi, &be, 4);
+	add_trans(a, IKE_TRANS_ENCR, pc->encr, pc->encr_bits);
+	if (!is_aead(pc->encr))
+		add_trans(a, IKE_TRANS_INTEG, pc->integ, 0);
+	if (dh)
+		add_trans(a, IKE_TRANS_DH, dh, 0);
+	add_trans(a, IKE_TRANS_ESN, pc->esn ? IKE_ESN_YES : IKE_ESN_NO, 0);
+}
+
+const struct esp_proposal_conf *proposal_esp_select(
+    const struct mobiked_conf *c, const struct ike_sa_pl *offer,
+    uint16_t ke_group, uint32_t spi_in, struct ike_sa_pl *out,
+    uint32_t *peer_spi, uint16_t *dh)
+{
+	const struct ike_proposal *p;
+	uint32_t be;
+
+	for (size_t i = 0; i < c->n_esp; i++)
+		for (unsigned j = 0; j < offer->nprop; j++) {
+			p = &offer->prop[j];
+			if (!esp_fits(&c->esp[i], p, ke_group, dh))
+				continue;
+			memcpy(&be, p->spi, 4);
+			*peer_spi = be32toh(be);
+			answer(&c->esp[i], p, spi_in, *dh, out);
+			return &c->esp[i];
+		}
 	return NULL;
 }

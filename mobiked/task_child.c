@@ -69,16 +69,24 @@ static void offered_ts(const struct mobiked_conf *c, struct ike_ts_set *tsi,
 			       tsi->ts[i].start.family);
 }
 
+/* 3.3.1: SPIs below 256 are reserved. */
+int child_new_spi(uint32_t *spi)
+{
+	*spi = 0;
+	while (*spi < 256)
+		if (RAND_bytes((uint8_t *)spi, 4) != 1)
+			return -1;
+	return 0;
+}
+
 static int child_build(struct ike_engine *e, struct ike_builder *b)
 {
 	struct ike_child *ch = &e->sa.child;
 	struct ike_ts_set tsi, tsr;
 	struct ike_sa_pl sapl;
 
-	/* 3.3.1: SPIs below 256 are reserved. */
-	while (ch->spi_in < 256)
-		if (RAND_bytes((uint8_t *)&ch->spi_in, 4) != 1)
-			return -1;
+	if (ch->spi_in < 256 && child_new_spi(&ch->spi_in))
+		return -1;
 	proposal_esp_build(e->conf, ch->spi_in, &sapl);
 	offered_ts(e->conf, &tsi, &tsr);
 	ike_build_sa(b, &sapl);
@@ -103,8 +111,8 @@ static bool ts_within(const struct ike_ts *r, const struct ike_ts *o)
 
 /* 2.9: the responder may narrow, never widen: every selector it returns
  * must lie inside one we offered. */
-static bool ts_subset(const struct ike_ts_set *got,
-		      const struct ike_ts_set *offered)
+bool child_ts_subset(const struct ike_ts_set *got,
+		     const struct ike_ts_set *offered)
 {
 	bool in;
 
@@ -117,6 +125,23 @@ static bool ts_subset(const struct ike_ts_set *got,
 		if (!in)
 			return false;
 	}
+	return true;
+}
+
+static bool ts_same(const struct ike_ts *a, const struct ike_ts *b)
+{
+	return a->type == b->type && a->proto == b->proto &&
+	       a->start_port == b->start_port && a->end_port == b->end_port &&
+	       !addr_cmp(&a->start, &b->start) && !addr_cmp(&a->end, &b->end);
+}
+
+bool child_ts_equal(const struct ike_ts_set *a, const struct ike_ts_set *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (unsigned i = 0; i < a->n; i++)
+		if (!ts_same(&a->ts[i], &b->ts[i]))
+			return false;
 	return true;
 }
 
@@ -141,20 +166,25 @@ static void dp_ts_set(struct dp_ts *out, unsigned *n,
 	}
 }
 
-/* 2.17: KEYMAT from SK_d and the IKE_AUTH nonces (no PFS here); the
- * initiator-to-responder keys come first and are our outbound keys. */
-static int install(struct ike_engine *e)
+/* 2.17: KEYMAT = prf+(SK_d, [g^ir] | Ni | Nr) with the nonces of the
+ * exchange that created the SA; the keys of the exchange's initiator to
+ * its responder come first. */
+int child_install(struct ike_engine *e, struct ike_child *ch,
+		  const uint8_t *gir, size_t gir_len, const uint8_t *ni,
+		  size_t ni_len, const uint8_t *nr, size_t nr_len, bool we_init)
 {
 	struct ike_sa *sa = &e->sa;
-	struct ike_child *ch = &sa->child;
+	struct dp_sa_keys ki, kr;
 	struct child_keys k;
 	struct dp_child dc;
 	int rc;
 
 	if (child_keys_derive(sa->suite.prf, sa->keys.sk_d, sa->keys.d_len,
-			      ch->encr, ch->integ, NULL, 0, sa->ni, sa->ni_len,
-			      sa->nr, sa->nr_len, &k))
-		return fail(e, "key derivation failed");
+			      ch->encr, ch->integ, gir, gir_len, ni, ni_len, nr,
+			      nr_len, &k)) {
+		fail(e, "key derivation failed");
+		return -1;
+	}
 	memset(&dc, 0, sizeof(dc));
 	dc.spi_in = ch->spi_in;
 	dc.spi_out = ch->spi_out;
@@ -162,10 +192,12 @@ static int install(struct ike_engine *e)
 	dc.integ = ch->integ;
 	dc.esn = ch->esn;
 	dc.replay_window = 64;
-	dc.out = (struct dp_sa_keys){k.ei, k.e_len, ch->integ ? k.ai : NULL,
-				     ch->integ ? k.a_len : 0};
-	dc.in = (struct dp_sa_keys){k.er, k.e_len, ch->integ ? k.ar : NULL,
-				    ch->integ ? k.a_len : 0};
+	ki = (struct dp_sa_keys){k.ei, k.e_len, ch->integ ? k.ai : NULL,
+				 ch->integ ? k.a_len : 0};
+	kr = (struct dp_sa_keys){k.er, k.e_len, ch->integ ? k.ar : NULL,
+				 ch->integ ? k.a_len : 0};
+	dc.out = we_init ? ki : kr;
+	dc.in = we_init ? kr : ki;
 	dc.local = sa->local;
 	dc.remote = sa->remote;
 	dp_ts_set(dc.local_ts, &dc.n_local_ts, &ch->tsi);
@@ -174,13 +206,17 @@ static int install(struct ike_engine *e)
 	if (!rc && e->dp)
 		rc = e->dp->ops->add_child(e->dp, &dc);
 	child_keys_wipe(&k);
-	if (rc)
-		return fail(e, "the data plane refused the SA");
+	if (rc) {
+		fail(e, "the data plane refused the SA");
+		return -1;
+	}
 	ch->installed = true;
-	log_info("CHILD_SA installed: SPIs %08x_i %08x_o, %s%s%s",
+	ch->seq = ++sa->child_seq;
+	log_info("CHILD_SA installed: SPIs %08x_i %08x_o, %s%s%s%s",
 		 ch->spi_in, ch->spi_out, ch->encr->name,
-		 ch->integ ? "/" : "", ch->integ ? ch->integ->name : "");
-	return TASK_DONE;
+		 ch->integ ? "/" : "", ch->integ ? ch->integ->name : "",
+		 gir ? " (PFS)" : "");
+	return 0;
 }
 
 static int child_error(struct ike_engine *e, const struct ike_msg *m)
@@ -215,7 +251,7 @@ static int child_process(struct ike_engine *e, const struct ike_msg *m)
 		return fail(e, "the gateway chose an ESP proposal we did not "
 			       "offer");
 	offered_ts(e->conf, &tsi, &tsr);
-	if (!ts_subset(&m->tsi, &tsi) || !ts_subset(&m->tsr, &tsr))
+	if (!child_ts_subset(&m->tsi, &tsi) || !child_ts_subset(&m->tsr, &tsr))
 		return fail(e, "traffic selectors wider than offered");
 	ch->encr = encr_alg_find(p->encr, p->encr_bits);
 	ch->integ = ch->encr && !ch->encr->aead ? integ_alg_find(p->integ)
@@ -225,19 +261,21 @@ static int child_process(struct ike_engine *e, const struct ike_msg *m)
 	ch->esn = p->esn;
 	ch->tsi = m->tsi;
 	ch->tsr = m->tsr;
-	return install(e);
+	if (child_install(e, ch, NULL, 0, e->sa.ni, e->sa.ni_len, e->sa.nr,
+			  e->sa.nr_len, true))
+		return TASK_FAILED;
+	rekey_arm(e);
+	return TASK_DONE;
 }
 
 void child_uninstall(struct ike_engine *e)
 {
-	struct ike_child *ch = &e->sa.child;
-
-	if (ch->installed && e->dp)
-		e->dp->ops->del_child(e->dp, ch->spi_in);
-	if (ch->installed)
-		log_info("CHILD_SA %08x_i %08x_o removed", ch->spi_in,
-			 ch->spi_out);
-	ch->installed = false;
+	rekey_reset(e);
+	for (unsigned i = 0; i < IKE_OLD_CHILDREN; i++)
+		if (e->sa.old[i].installed)
+			child_remove(e, e->sa.old[i].spi_in);
+	if (e->sa.child.installed)
+		child_remove(e, e->sa.child.spi_in);
 }
 
 const struct task task_child = {

@@ -49,36 +49,33 @@ void delete_oneshot(struct ike_engine *e)
 		exchange_send_oneshot(e, INFORMATIONAL, oneshot_build, NULL);
 }
 
-/* Does this D(ESP) name our CHILD_SA's outbound SPI? */
-static bool names_our_child(const struct ike_engine *e,
-			    const struct ike_delete *d)
+/* 1.4.1: D(ESP) names the SPIs the gateway receives on (our outbound);
+ * the answer names our inbound SPIs of the same SAs, which go now.  After
+ * a rekey this is how the replaced SA leaves (make-before-break). */
+static void child_deletes(struct ike_engine *e, const struct ike_delete *d,
+			  struct ike_builder *b)
 {
+	uint8_t spis[4 * IKE_OLD_CHILDREN + 4];
+	struct ike_delete ans = {.protocol = IKE_PROTO_ESP, .spi_size = 4};
+	struct ike_child *ch;
 	uint32_t be;
 
-	if (d->protocol != IKE_PROTO_ESP || d->spi_size != 4 ||
-	    !e->sa.child.installed)
-		return false;
+	if (d->protocol != IKE_PROTO_ESP || d->spi_size != 4)
+		return;
 	for (unsigned i = 0; i < d->nspi; i++) {
 		memcpy(&be, d->spis.p + 4u * i, 4);
-		if (be32toh(be) == e->sa.child.spi_out)
-			return true;
+		ch = child_by_spi_out(e, be32toh(be));
+		if (!ch || ans.nspi >= IKE_OLD_CHILDREN + 1)
+			continue;
+		be = htobe32(ch->spi_in);
+		memcpy(spis + 4u * ans.nspi++, &be, 4);
+		log_info("gateway deleted CHILD_SA %08x_o", ch->spi_out);
+		child_remove(e, ch->spi_in);
 	}
-	return false;
-}
-
-static void answer_child_delete(struct ike_engine *e, struct ike_builder *b)
-{
-	uint32_t be = htobe32(e->sa.child.spi_in);
-	struct ike_delete d = {
-	    .protocol = IKE_PROTO_ESP,
-	    .spi_size = 4,
-	    .nspi = 1,
-	    .spis = {(const uint8_t *)&be, 4},
-	};
-
-	ike_build_delete(b, &d);
-	log_info("gateway deleted CHILD_SA %08x_o", e->sa.child.spi_out);
-	child_uninstall(e);
+	if (!ans.nspi)
+		return;
+	ans.spis = (struct ike_chunk){spis, 4u * ans.nspi};
+	ike_build_delete(b, &ans);
 }
 
 void info_respond(struct ike_engine *e, const struct ike_msg *m,
@@ -91,8 +88,7 @@ void info_respond(struct ike_engine *e, const struct ike_msg *m,
 			*kill_sa = true;
 			return;
 		}
-		if (names_our_child(e, &m->del[i]))
-			answer_child_delete(e, b);
+		child_deletes(e, &m->del[i], b);
 	}
 	if (!m->ndelete && !m->nnotify)
 		log_debug("liveness check from the gateway");

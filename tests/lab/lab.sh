@@ -18,6 +18,8 @@
 #                  other commands find the one running lab if it is unset
 #      LAB_STATE   state dir (default /tmp/${LAB_PREFIX}lab)
 #      LAB_KEEP_STATE=1  `down` keeps the state dir (logs) instead of deleting it
+#      LAB_GW_CHILD_REKEY / LAB_GW_IKE_REKEY  the gateway's children / IKE
+#                  rekey_time (e.g. 20s); unset: strongSwan's defaults
 #
 # Processes are only ever stopped by recorded PID (checked against the
 # process start time, so a recycled PID is never hit) or because they live in
@@ -261,7 +263,8 @@ connections {
 		encap = yes
 		proposals = $GW_IKE_PROPOSALS
 		dpd_delay = 10s
-		local {
+${LAB_GW_IKE_REKEY:+		rekey_time = $LAB_GW_IKE_REKEY
+}		local {
 			auth = psk
 			id = gw.lab
 		}
@@ -274,7 +277,8 @@ connections {
 				local_ts = $INTRANET4, $INTRANET6
 				esp_proposals = $GW_ESP_PROPOSALS
 				dpd_action = clear
-			}
+${LAB_GW_CHILD_REKEY:+				rekey_time = $LAB_GW_CHILD_REKEY
+}			}
 		}
 	}
 }

@@ -10,6 +10,7 @@
  *   INFORMATIONAL  dpd | delete | child-delete
  *   CREATE_CHILD_SA child-rekey             (task_rekey.c; the gateway's
  *                                           own: rekey_respond.c)
+ *                   ike-rekey               (ike_rekey.c, both ways)
  *
  * Timers are named events: t_dpd (2.4), t_keepalive (RFC 3948 2.3),
  * t_establish (retry after a failure, growing wait), t_retransmit
@@ -65,6 +66,7 @@ void engine_sa_dead(struct ike_engine *e, const char *why)
 	child_uninstall(e);
 	timer_cancel(e->loop, &e->sa.t_dpd);
 	timer_cancel(e->loop, &e->sa.t_keepalive);
+	ike_rekey_reset(e);
 	if (e->sa.state != IKE_ST_DEAD && e->sa.state != IKE_ST_IDLE)
 		log_warn("IKE SA with the gateway is down: %s", why);
 	set_dead(e);
@@ -98,6 +100,7 @@ void engine_sa_established(struct ike_engine *e)
 		timer_arm_ms(e->loop, &e->sa.t_dpd,
 			     (uint64_t)e->conf->dpd_delay_s * 1000);
 	keepalive_arm(e);
+	ike_rekey_arm(e);
 }
 
 static void auth_done(struct ike_engine *e, int rc)
@@ -231,6 +234,7 @@ struct ike_engine *ike_engine_new(struct eloop *l,
 	ike_sa_init(&e->sa, e, exchange_retransmit_cb, dpd_cb, keepalive_cb,
 		    establish_cb);
 	rekey_init(e);
+	ike_rekey_init(e);
 	return e;
 }
 
@@ -326,6 +330,17 @@ int ike_engine_rekey(struct ike_engine *e)
 	return rekey_start(e);
 }
 
+int ike_engine_rekey_ike(struct ike_engine *e)
+{
+	int rc = ike_rekey_start(e);
+
+	if (rc == -EBUSY) { /* another exchange first: shortly after it */
+		timer_arm_ms(e->loop, &e->irk.t_rekey, 1000);
+		return 0;
+	}
+	return rc;
+}
+
 const struct ike_sa *ike_engine_sa(const struct ike_engine *e)
 {
 	return &e->sa;
@@ -337,6 +352,7 @@ void ike_engine_free(struct ike_engine *e)
 		return;
 	exchange_abort(e);
 	child_uninstall(e);
+	ike_rekey_reset(e);
 	eloop_cancel_owner(e->loop, e);
 	ike_sa_clear(&e->sa);
 	free(e);
@@ -493,5 +509,7 @@ void ike_engine_status(struct ike_engine *e, struct jw *w)
 	jw_uint(w, "established", e->stats.established);
 	jw_uint(w, "child_rekeys_initiated", e->stats.rekeys_i);
 	jw_uint(w, "child_rekeys_answered", e->stats.rekeys_r);
+	jw_uint(w, "ike_rekeys_initiated", e->stats.ike_rekeys_i);
+	jw_uint(w, "ike_rekeys_answered", e->stats.ike_rekeys_r);
 	jw_obj_end(w);
 }

@@ -47,6 +47,8 @@ int ike_engine_up(struct ike_engine *e);
 int ike_engine_down(struct ike_engine *e);
 /* Rekeys the CHILD_SA now (as its lifetime would): 0 or -errno. */
 int ike_engine_rekey(struct ike_engine *e);
+/* Rekeys the IKE SA now (as its ike_lifetime would): 0 or -errno. */
+int ike_engine_rekey_ike(struct ike_engine *e);
 /* True when nothing is outstanding (no SA, or it is dead). */
 bool ike_engine_idle(const struct ike_engine *e);
 /* One IKE datagram (marker stripped); local/remote with ports. */

@@ -28,8 +28,9 @@ static void fill_hdr(struct ike_engine *e, struct ike_hdr *h, uint8_t type,
 	h->spi_r = type == IKE_SA_INIT && !response ? 0 : e->sa.spi_r;
 	h->version = IKE_VERSION;
 	h->exchange = type;
-	/* 3.1: we are always the original initiator of the IKE SA. */
-	h->flags = IKE_FLAG_INITIATOR | (response ? IKE_FLAG_RESPONSE : 0);
+	/* 3.1: the original initiator, unless the gateway rekeyed (2.18). */
+	h->flags = (e->sa.responder ? 0 : IKE_FLAG_INITIATOR) |
+		   (response ? IKE_FLAG_RESPONSE : 0);
 	h->msgid = msgid;
 }
 
@@ -205,6 +206,16 @@ void exchange_retransmit_cb(void *owner)
 	exchange_send_raw(e, e->x.pkt, e->x.len);
 }
 
+int exchange_build(struct ike_engine *e, uint8_t type, uint32_t msgid,
+		   bool response, build_fn fn, void *arg, uint8_t *out,
+		   size_t cap, size_t *olen)
+{
+	struct ike_hdr h;
+
+	fill_hdr(e, &h, type, msgid, response);
+	return build_msg(e, &h, fn, arg, out, cap, olen);
+}
+
 /* --- receiving ----------------------------------------------------------- */
 
 static void drop(struct ike_engine *e, const char *why)
@@ -227,6 +238,19 @@ static int open_sk(struct ike_engine *e, struct ike_msg *m, uint8_t *pkt,
 	if (sk_ike_open(e->sa.sk_in, pkt, len, hdr_len, &inner, &ilen))
 		return -1;
 	return ike_parse_inner(m, m->sk.first, inner, ilen);
+}
+
+int exchange_open(struct ike_engine *e, struct ike_msg *m, uint8_t *pkt,
+		  size_t len, bool response)
+{
+	uint8_t bad = 0;
+
+	if (ike_parse(m, pkt, len) != IKE_OK ||
+	    ike_check_outer(m, response, &bad) != IKE_OK || !m->has_sk ||
+	    open_sk(e, m, pkt, len) != IKE_OK ||
+	    ike_check_placement(m, response, &bad) != IKE_OK)
+		return -1;
+	return 0;
 }
 
 static void authenticated_rx(struct ike_engine *e)
@@ -261,6 +285,12 @@ static void run_process(struct ike_engine *e, const struct ike_msg *m)
 	finish(e, 0);
 }
 
+/* The peer sets the I flag only as the original initiator (3.1). */
+static bool peer_flag_ok(const struct ike_engine *e, const struct ike_hdr *h)
+{
+	return !!(h->flags & IKE_FLAG_INITIATOR) == e->sa.responder;
+}
+
 static void response_in(struct ike_engine *e, const struct ike_hdr *h,
 			uint8_t *pkt, size_t len)
 {
@@ -269,7 +299,7 @@ static void response_in(struct ike_engine *e, const struct ike_hdr *h,
 	int rc;
 
 	if (!e->x.active || h->msgid != e->sa.req_id ||
-	    h->exchange != e->x.type || (h->flags & IKE_FLAG_INITIATOR))
+	    h->exchange != e->x.type || !peer_flag_ok(e, h))
 		return drop(e, "not the response we wait for");
 	rc = ike_parse(&m, pkt, len);
 	if (rc == IKE_OK && h->exchange != IKE_SA_INIT) {
@@ -360,7 +390,7 @@ static void request_in(struct ike_engine *e, const struct ike_hdr *h,
 	int rc;
 
 	if (!peer_may_request(e) || h->exchange == IKE_SA_INIT ||
-	    h->exchange == IKE_AUTH || (h->flags & IKE_FLAG_INITIATOR))
+	    h->exchange == IKE_AUTH || !peer_flag_ok(e, h))
 		return drop(e, "unexpected request");
 	retransmit = e->sa.resp_cached && h->msgid == e->sa.resp_cache_id;
 	if (!retransmit && h->msgid != e->sa.peer_req_id)
@@ -396,6 +426,7 @@ static void request_in(struct ike_engine *e, const struct ike_hdr *h,
 	}
 	a.m = &m;
 	respond(e, h, &a);
+	ike_rekey_commit(e); /* an IKE SA rekey answered: switch (2.18) */
 	if (a.kill_sa)
 		engine_sa_dead(e, "deleted by the gateway");
 }
@@ -408,6 +439,8 @@ void exchange_input(struct ike_engine *e, uint8_t *pkt, size_t len,
 
 	if (rc != IKE_OK)
 		return drop(e, ike_err_name(rc));
+	if (ike_rekey_old_input(e, &h, pkt, len))
+		return; /* for the IKE SA a rekey replaced */
 	/* 2.6: an IKE_SA_INIT response may carry SPIr 0 (COOKIE etc.). */
 	if (h.spi_i != e->sa.spi_i || e->sa.state == IKE_ST_IDLE ||
 	    e->sa.state == IKE_ST_DEAD ||

@@ -59,6 +59,9 @@ struct ike_child {
 struct ike_sa {
 	enum ike_state state;
 	uint64_t spi_i, spi_r; /* as in the header (host order) */
+	/* Not the original initiator: an IKE SA the gateway created by
+	 * rekeying (2.18); the I flag (3.1) and SK_e/SK_a directions follow. */
+	bool responder;
 
 	/* Negotiated in IKE_SA_INIT. */
 	struct ike_proposal_conf prop;

@@ -65,6 +65,51 @@ struct child_rekey {
 	unsigned ndel;
 };
 
+/* The IKE SA a rekey replaced, kept until its DELETE settles (2.18): as
+ * responder until the gateway's D(IKE), as initiator until the answer to
+ * ours.  Only what answering and deleting on it takes. */
+struct old_ike {
+	bool active;
+	bool responder;
+	uint64_t spi_i, spi_r;
+	struct sk_ctx *sk_in, *sk_out;
+	uint32_t req_id, peer_req_id;
+	bool resp_cached;
+	uint32_t resp_cache_id;
+	uint8_t *resp_cache;
+	size_t resp_cache_len;
+	bool deleting; /* our D(IKE) outstanding (pkt) */
+	uint8_t pkt[IKE_MAX_MSG];
+	size_t len;
+	unsigned tries;
+	struct timer t_old; /* retransmit, or give up waiting */
+};
+
+/* An IKE SA negotiated by a rekey, before it replaces the current one. */
+struct ike_new {
+	bool ready;
+	bool responder;
+	uint64_t spi_i, spi_r;
+	struct ike_proposal_conf prop;
+	struct ike_suite suite;
+	uint16_t dh_group;
+	struct ike_keys keys;
+	struct sk_ctx *sk_out, *sk_in;
+};
+
+/* IKE SA rekeying (ike_rekey.c). */
+struct ike_rekey {
+	struct timer t_rekey; /* ike_lifetime * 90% - jitter */
+	bool active;	      /* our CREATE_CHILD_SA (IKE) outstanding */
+	uint64_t spi;	      /* our SPI of the new SA */
+	uint8_t ni[IKE_NONCE_LEN];
+	uint16_t dh_group;
+	struct dh *dh;
+	unsigned ke_retries;
+	struct ike_new next;
+	struct old_ike old;
+};
+
 struct ike_engine {
 	struct eloop *loop;
 	const struct mobiked_conf *conf;
@@ -81,8 +126,10 @@ struct ike_engine {
 	struct {
 		uint64_t rx, tx, retransmits, dropped, established;
 		uint64_t rekeys_i, rekeys_r;
+		uint64_t ike_rekeys_i, ike_rekeys_r;
 	} stats;
 	struct child_rekey rk;
+	struct ike_rekey irk;
 	bool auth_ok; /* the gateway's AUTH verified (IKE_AUTH response) */
 	unsigned cookie_tries;
 	/* The response being processed, as received (IKE_SA_INIT: the
@@ -106,6 +153,13 @@ typedef int (*build_fn)(struct ike_engine *e, struct ike_builder *b,
 int exchange_send_oneshot(struct ike_engine *e, uint8_t type, build_fn fn,
 			  void *arg);
 int exchange_send_raw(struct ike_engine *e, const uint8_t *p, size_t n);
+/* One message on e->sa's SPIs and keys (SK-protected): 0 or -1. */
+int exchange_build(struct ike_engine *e, uint8_t type, uint32_t msgid,
+		   bool response, build_fn fn, void *arg, uint8_t *out,
+		   size_t cap, size_t *olen);
+/* Parse, verify, decrypt and placement-check with e->sa's keys: 0 / -1. */
+int exchange_open(struct ike_engine *e, struct ike_msg *m, uint8_t *pkt,
+		  size_t len, bool response);
 
 /* ike.c: what happens when an SA dies (logged reason), from anywhere. */
 void engine_sa_dead(struct ike_engine *e, const char *why);
@@ -180,5 +234,20 @@ int rekey_start(struct ike_engine *e);
 void rekey_respond(struct ike_engine *e, const struct ike_msg *m,
 		   struct ike_builder *b);
 int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/* ike_rekey.c: rekeying the IKE SA (RFC 7296 1.3.2, 2.18). */
+extern const struct task task_ike_rekey;
+void ike_rekey_init(struct ike_engine *e);
+void ike_rekey_arm(struct ike_engine *e);	/* on establishment */
+void ike_rekey_reset(struct ike_engine *e); /* the SA died */
+int ike_rekey_start(struct ike_engine *e);
+/* Responder: the gateway's CREATE_CHILD_SA with an IKE proposal. */
+void ike_rekey_respond(struct ike_engine *e, const struct ike_msg *m,
+		       struct ike_builder *b);
+/* After the answer went out on the old SA: the new one takes over. */
+void ike_rekey_commit(struct ike_engine *e);
+/* A message for the replaced IKE SA: true if it was one (handled). */
+bool ike_rekey_old_input(struct ike_engine *e, const struct ike_hdr *h,
+			 uint8_t *pkt, size_t len);
 
 #endif

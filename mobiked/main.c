@@ -7,11 +7,13 @@
 #define LOG_TAG "mobiked"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "common/daemon.h"
 #include "common/eloop.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "mobiked/conf.h"
 #include "mobiked/dp.h"
@@ -74,9 +76,20 @@ static int cmd_rekey(void *arg, const struct ctl_req *req, struct jw *out,
 		     char *err, size_t errlen)
 {
 	struct mobiked *m = arg;
+	char what[8] = "child";
 
-	if (!m->ike || ike_engine_rekey(m->ike) < 0) {
-		snprintf(err, errlen, "no CHILD_SA to rekey (or busy)");
+	if (req->args >= 0 && json_get(req->doc, req->args, "sa") >= 0 &&
+	    json_str(req->doc, json_get(req->doc, req->args, "sa"), what,
+		     sizeof(what)) < 0)
+		what[0] = 0;
+	if (strcmp(what, "ike") && strcmp(what, "child")) {
+		snprintf(err, errlen, "sa=ike or sa=child");
+		return -1;
+	}
+	if (!m->ike || (what[0] == 'i' ? ike_engine_rekey_ike(m->ike)
+				       : ike_engine_rekey(m->ike)) < 0) {
+		snprintf(err, errlen, "no %s SA to rekey (or busy)",
+			 what[0] == 'i' ? "IKE" : "CHILD");
 		return -1;
 	}
 	jw_str(out, "result", "rekeying");
@@ -87,7 +100,7 @@ static const struct ctl_cmd commands[] = {
 	{ "status", cmd_status, "IKE/CHILD SA state, tunnel address, counters" },
 	{ "up", cmd_up, "bring the VPN connection up (and keep it up)" },
 	{ "down", cmd_down, "delete the IKE SA and stay down" },
-	{ "rekey", cmd_rekey, "rekey the CHILD_SA now" },
+	{ "rekey", cmd_rekey, "rekey the CHILD_SA now (sa=ike: the IKE SA)" },
 	{ NULL, NULL, NULL },
 };
 

@@ -8,8 +8,8 @@
  * of the SA it replaces).  The new SA is installed before the answer goes
  * out; the old one stays until the gateway's DELETE (task_delete.c).
  *
+ * An SA payload for IKE rekeys the IKE SA (1.3.2): ike_rekey.c.
  * Refused, with only an error notify and no state change:
- *   SA for IKE (rekeying the IKE SA, 1.3.2)   NO_ADDITIONAL_SAS (not yet)
  *   a new CHILD_SA without REKEY_SA           NO_ADDITIONAL_SAS
  *   REKEY_SA naming no SA of ours             CHILD_SA_NOT_FOUND
  *   an SA already rekeyed                     TEMPORARY_FAILURE
@@ -66,10 +66,6 @@ static uint16_t find_old(struct ike_engine *e, struct rr *r,
 	const struct ike_msg *m = r->m;
 	uint32_t be;
 
-	if (m->sa.nprop && m->sa.prop[0].protocol == IKE_PROTO_IKE) {
-		log_info("gateway rekeys the IKE SA: not supported yet");
-		return IKE_N_NO_ADDITIONAL_SAS;
-	}
 	*rn = ike_find_notify(m, IKE_N_REKEY_SA);
 	if (!*rn)
 		return IKE_N_NO_ADDITIONAL_SAS; /* one CHILD_SA only */
@@ -210,6 +206,10 @@ void rekey_respond(struct ike_engine *e, const struct ike_msg *m,
 	struct rr r;
 	uint16_t err, be;
 
+	if (m->sa.nprop && m->sa.prop[0].protocol == IKE_PROTO_IKE) {
+		ike_rekey_respond(e, m, b); /* 1.3.2: ike_rekey.c */
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	r.m = m;
 	err = find_old(e, &r, &rn);

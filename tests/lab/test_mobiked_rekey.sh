@@ -10,7 +10,12 @@
 #     t=9  again: gw-initiated #2
 #     ~t=20 mobiked's own rekey (child_lifetime 12 s: at 90% - jitter)
 #   then: loss <= 1%, new SPIs on both sides after each rekey, no stale
-#   SAs on either side, and tshark decodes every IKE packet.
+#   SAs on either side;
+#   IKE SA rekeys (RFC 7296 2.18), ping 10/s for 10 s while
+#     t=2  the gw rekeys the IKE SA (swanctl --rekey --ike rw)
+#     t=6  mobiked rekeys it (mobctl mobiked rekey sa=ike)
+#   each: new IKE SPIs, one IKE SA on the gw with the SPIs mobiked shows,
+#   the CHILD_SA kept; loss <= 1%; and tshark decodes every IKE packet.
 # Prints "ok - ..." / "not ok - ..." and "N passed, M failed".  Needs root.
 set -uo pipefail
 
@@ -138,12 +143,36 @@ mobiked_rekeyed() {
 	wait_for 4 gw_spis_changed "$g0" || return 1
 	echo "after $((SECONDS - t0)) s: spi_in $s0 -> $(spi_in); gw $g0-> $(gw_in_spis)"
 }
-loss_ok() {
-	local l
+loss_ok() {   # [FILE]
+	local l f=${1:-$WORK/ping.out}
 	wait "$PING_PID"
-	cat "$WORK/ping.out" | tail -3
-	l=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$WORK/ping.out")
+	cat "$f" | tail -3
+	l=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$f")
 	[ -n "$l" ] && python3 -c "import sys; sys.exit(0 if float('$l') <= 1.0 else 1)"
+}
+# IKE SPI pairs "spi_i spi_r;" as the gw lists them, and as mobiked does.
+gw_ike_spis() {
+	gw_sas | sed -n 's/.* \([0-9a-f]\{16\}\)_i\*\{0,1\} \([0-9a-f]\{16\}\)_r.*/\1 \2/p' | tr '\n' ';'
+}
+mob_ike_spis() { field "r['spi_i'] + ' ' + r['spi_r']" 2>/dev/null; }
+ike_changed() { local s; s=$(mob_ike_spis); [ -n "$s" ] && [ "$s" != "$1" ]; }
+ike_same() { [ "$(gw_ike_spis)" = "$(mob_ike_spis);" ]; }
+ike_rekey() {   # gw|mobiked
+	local s0 c0
+	s0=$(mob_ike_spis) c0=$(spi_in)
+	if [ "$1" = gw ]; then
+		lab swanctl gw --rekey --ike rw || return 1
+	else
+		mobctl mobiked rekey sa=ike || return 1
+	fi
+	wait_for 6 ike_changed "$s0" || { echo "mobiked IKE SPIs still $s0"; return 1; }
+	wait_for 6 ike_same || { echo "gw: $(gw_ike_spis) mobiked: $(mob_ike_spis)"; return 1; }
+	[ "$(field "r['ike_sa']")" = ESTABLISHED ] || return 1
+	echo "IKE SA $s0 -> $(mob_ike_spis); CHILD_SA $c0 -> $(spi_in)"
+}
+
+ike_counted() {
+	stat_at_least ike_rekeys_answered 1 && stat_at_least ike_rekeys_initiated 1
 }
 tshark_clean() {
 	local n
@@ -176,6 +205,15 @@ check "mobiked answered >= 2 gw rekeys" stat_at_least child_rekeys_answered 2
 check "ping 10/s across the rekeys: loss <= 1%" loss_ok
 say "# $(grep -m1 'packet loss' "$WORK/ping.out")"
 say "# mobiked: $(field "'spi_in %s, rekeys initiated %s answered %s' % (r['child_sa']['spi_in'], r['ike_stats']['child_rekeys_initiated'], r['ike_stats']['child_rekeys_answered'])")"
+timeout 20 ip netns exec "${LAB_PREFIX}mn" ping -i 0.1 -c 100 -W 1 -I "$(tia4)" "$SRV4" >"$WORK/ping2.out" 2>&1 3>&- &
+PING_PID=$!
+sleep 2
+check "gw-initiated IKE SA rekey: new SPIs, one IKE SA on the gw" ike_rekey gw
+sleep 2
+check "mobiked-initiated IKE SA rekey: new SPIs, one IKE SA on the gw" ike_rekey mobiked
+check "mobiked counts both IKE rekeys" ike_counted
+check "ping 10/s across the IKE rekeys: loss <= 1%" loss_ok "$WORK/ping2.out"
+say "# $(grep -m1 'packet loss' "$WORK/ping2.out")"
 lab stop mobiked >/dev/null 2>&1
 lab stop tcpdump >/dev/null 2>&1
 check "tshark decodes every IKE packet without malformed/expert errors" tshark_clean

@@ -324,9 +324,9 @@ static void gw_rekey_bad(void **state)
 	feed(t, pkt, n);
 	refused(t, IKE_N_NO_ADDITIONAL_SAS);
 	q = (struct gw_req){IKE_PROTO_IKE, IKE_DH_CURVE25519, NULL, 0, true};
-	n = gw_rekey_req(t, 2, &q, pkt); /* IKE SA rekey: not supported */
+	n = gw_rekey_req(t, 2, &q, pkt); /* IKE SA rekey without KE */
 	feed(t, pkt, n);
-	refused(t, IKE_N_NO_ADDITIONAL_SAS);
+	refused(t, IKE_N_INVALID_KE_PAYLOAD);
 	q = (struct gw_req){IKE_PROTO_ESP, 0, NULL, OLD_OUT, true};
 	n = gw_rekey_req(t, 3, &q, pkt); /* no TS */
 	feed(t, pkt, n);

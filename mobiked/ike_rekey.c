@@ -1,0 +1,708 @@
+/*
+ * ike_rekey.c - rekeying the IKE SA (RFC 7296 1.3.2, 2.18), both ways:
+ *
+ *   CREATE_CHILD_SA  HDR, SK {SA(IKE, SPI 8 octets), Ni, KEi}
+ *                    <- HDR, SK {SA(IKE, SPI), Nr, KEr}
+ *
+ * The new IKE SA's initiator is whoever started the exchange: its SPIi is
+ * the SPI in the initiator's SA payload, SPIr the responder's, and
+ *   SKEYSEED = prf_old(SK_d_old, g^ir (new) | Ni | Nr)
+ *   {SK_d, SK_a*, SK_e*, SK_p*} = prf+_new(SKEYSEED, Ni | Nr | SPIi | SPIr)
+ * Message IDs restart at 0; the CHILD_SAs move over unchanged; the timers
+ * (DPD, keepalive, retransmit) are the engine's and simply go on.  The old
+ * SA is kept (struct old_ike) only to answer on it and to delete it: the
+ * gateway deletes it after its own rekey, we delete it after ours.
+ *
+ * Responder refusals, with no state change: TEMPORARY_FAILURE (an exchange
+ * of ours or a previous old SA still outstanding; covers a simultaneous
+ * rekey, 2.25.2: both sides retry later), NO_PROPOSAL_CHOSEN,
+ * INVALID_KE_PAYLOAD (group), INVALID_SYNTAX (nonce, KE value).
+ */
+#define LOG_TAG "ike"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "mobiked/ike_task.h"
+
+#define IKE_REKEY_RETRY_MS 10000u
+#define IKE_REKEY_BUSY_MS  1000u
+#define OLD_WAIT_MS	   30000u /* the gateway's DELETE of the old SA */
+#define KE_RETRIES	   2
+
+static const struct task *const ike_rekey_tasks[] = {&task_ike_rekey};
+
+static bool is_aead(const struct ike_proposal_conf *p)
+{
+	const struct encr_alg *a = encr_alg_find(p->encr, p->encr_bits);
+
+	return a && a->aead;
+}
+
+/* --- the replaced SA ----------------------------------------------------- */
+
+static void old_free(struct ike_engine *e)
+{
+	struct old_ike *o = &e->irk.old;
+	struct timer t = o->t_old;
+
+	if (!o->active)
+		return;
+	timer_cancel(e->loop, &o->t_old);
+	sk_ctx_free(o->sk_in);
+	sk_ctx_free(o->sk_out);
+	free(o->resp_cache);
+	OPENSSL_cleanse(o, sizeof(*o));
+	o->t_old = t;
+}
+
+/* e->sa <-> the old SA: what building and opening messages look at. */
+static void swap_old(struct ike_engine *e)
+{
+	struct old_ike *o = &e->irk.old;
+	struct ike_sa *s = &e->sa;
+
+#define SWAP(a, b)                                                             \
+	do {                                                                   \
+		__typeof__(a) tmp_ = (a);                                      \
+		(a) = (b);                                                     \
+		(b) = tmp_;                                                    \
+	} while (0)
+	SWAP(s->responder, o->responder);
+	SWAP(s->spi_i, o->spi_i);
+	SWAP(s->spi_r, o->spi_r);
+	SWAP(s->sk_in, o->sk_in);
+	SWAP(s->sk_out, o->sk_out);
+	SWAP(s->req_id, o->req_id);
+	SWAP(s->peer_req_id, o->peer_req_id);
+	SWAP(s->resp_cached, o->resp_cached);
+	SWAP(s->resp_cache_id, o->resp_cache_id);
+	SWAP(s->resp_cache, o->resp_cache);
+	SWAP(s->resp_cache_len, o->resp_cache_len);
+#undef SWAP
+}
+
+static void old_cb(void *owner)
+{
+	struct ike_engine *e = owner;
+	struct old_ike *o = &e->irk.old;
+
+	if (!o->active)
+		return;
+	if (o->deleting && o->tries < e->conf->retransmit.tries) {
+		o->tries++;
+		exchange_send_raw(e, o->pkt, o->len);
+		timer_arm_ms(e->loop, &o->t_old,
+			     (uint64_t)e->conf->retransmit.timeout_ms *
+				 (o->tries + 1));
+		return;
+	}
+	log_info("old IKE SA %016llx_i: %s, dropped",
+		 (unsigned long long)o->spi_i,
+		 o->deleting ? "DELETE not answered" : "not deleted");
+	old_free(e);
+}
+
+static int empty_build(struct ike_engine *e, struct ike_builder *b,
+		       void *arg)
+{
+	const uint16_t *err = arg;
+	struct ike_notify_pl n;
+
+	(void)e;
+	if (err && *err) {
+		memset(&n, 0, sizeof(n));
+		n.type = *err;
+		ike_build_notify(b, &n);
+	}
+	return b->failed ? -1 : 0;
+}
+
+static int delete_ike_build(struct ike_engine *e, struct ike_builder *b,
+			    void *arg)
+{
+	struct ike_delete d;
+
+	(void)e;
+	(void)arg;
+	memset(&d, 0, sizeof(d));
+	d.protocol = IKE_PROTO_IKE;
+	ike_build_delete(b, &d);
+	return b->failed ? -1 : 0;
+}
+
+/* Runs with the old SA swapped into e->sa; true: drop the old SA. */
+static bool old_request(struct ike_engine *e, const struct ike_hdr *h,
+			uint8_t *pkt, size_t len)
+{
+	uint8_t out[IKE_MAX_MSG];
+	struct ike_msg m;
+	uint16_t err = 0;
+	bool del = false;
+	size_t n;
+
+	if (exchange_open(e, &m, pkt, len, false))
+		return false; /* 2.21: unauthenticated, never acted on */
+	if (e->sa.resp_cached && h->msgid == e->sa.resp_cache_id) {
+		exchange_send_raw(e, e->sa.resp_cache, e->sa.resp_cache_len);
+		return false;
+	}
+	if (h->msgid != e->sa.peer_req_id)
+		return false;
+	if (h->exchange == INFORMATIONAL) {
+		for (unsigned i = 0; i < m.ndelete; i++)
+			del |= m.del[i].protocol == IKE_PROTO_IKE;
+	} else {
+		err = IKE_N_TEMPORARY_FAILURE;
+	}
+	if (exchange_build(e, h->exchange, h->msgid, true, empty_build, &err,
+			   out, sizeof(out), &n))
+		return false;
+	e->sa.peer_req_id = h->msgid + 1;
+	if (ike_sa_keep(&e->sa.resp_cache, &e->sa.resp_cache_len, out, n) == 0) {
+		e->sa.resp_cached = true;
+		e->sa.resp_cache_id = h->msgid;
+	}
+	exchange_send_raw(e, out, n);
+	if (del)
+		log_info("gateway deleted the old IKE SA %016llx_i %016llx_r",
+			 (unsigned long long)e->sa.spi_i,
+			 (unsigned long long)e->sa.spi_r);
+	return del;
+}
+
+bool ike_rekey_old_input(struct ike_engine *e, const struct ike_hdr *h,
+			 uint8_t *pkt, size_t len)
+{
+	struct old_ike *o = &e->irk.old;
+	struct ike_msg m;
+	bool gone = false;
+
+	if (!o->active || h->spi_i != o->spi_i || h->spi_r != o->spi_r)
+		return false;
+	if (!!(h->flags & IKE_FLAG_INITIATOR) != o->responder) {
+		e->stats.dropped++;
+		return true;
+	}
+	swap_old(e);
+	if (!(h->flags & IKE_FLAG_RESPONSE))
+		gone = old_request(e, h, pkt, len);
+	else if (o->deleting && h->msgid == e->sa.req_id &&
+		 h->exchange == INFORMATIONAL &&
+		 !exchange_open(e, &m, pkt, len, true)) {
+		log_info("old IKE SA %016llx_i deleted",
+			 (unsigned long long)e->sa.spi_i);
+		gone = true;
+	}
+	swap_old(e);
+	if (gone)
+		old_free(e);
+	return true;
+}
+
+/* --- the switch ---------------------------------------------------------- */
+
+/* e->sa becomes the new SA; the current one moves to irk.old. */
+static void switch_sa(struct ike_engine *e)
+{
+	struct ike_new *n = &e->irk.next;
+	struct old_ike *o = &e->irk.old;
+	struct ike_sa *s = &e->sa;
+
+	old_free(e);
+	o->active = true;
+	o->deleting = false;
+	o->tries = 0;
+	o->resp_cached = false;
+	o->resp_cache = NULL;
+	o->resp_cache_len = 0;
+	o->sk_in = o->sk_out = NULL;
+	o->req_id = o->peer_req_id = 0;
+	o->spi_i = n->spi_i;
+	o->spi_r = n->spi_r;
+	o->responder = n->responder;
+	o->sk_in = n->sk_in;
+	o->sk_out = n->sk_out;
+	swap_old(e); /* now: s = new SPIs/keys, IDs 0; o = the old ones */
+	n->sk_in = n->sk_out = NULL;
+	s->prop = n->prop;
+	s->suite = n->suite;
+	s->dh_group = n->dh_group;
+	dh_free(s->dh);
+	s->dh = NULL;
+	ike_keys_wipe(&s->keys);
+	s->keys = n->keys;
+	ike_keys_wipe(&n->keys);
+	ike_keys_log(&s->keys);
+	n->ready = false;
+	timer_arm_ms(e->loop, &o->t_old, OLD_WAIT_MS);
+	log_info("IKE SA rekeyed: %016llx_i %016llx_r -> %016llx_i %016llx_r",
+		 (unsigned long long)o->spi_i, (unsigned long long)o->spi_r,
+		 (unsigned long long)s->spi_i, (unsigned long long)s->spi_r);
+	if (e->conf->dpd_delay_s)
+		timer_arm_ms(e->loop, &s->t_dpd,
+			     (uint64_t)e->conf->dpd_delay_s * 1000);
+	ike_rekey_arm(e);
+}
+
+static void next_free(struct ike_new *n)
+{
+	sk_ctx_free(n->sk_in);
+	sk_ctx_free(n->sk_out);
+	OPENSSL_cleanse(n, sizeof(*n));
+}
+
+/* 2.18 keys for irk.next (SPIs, suite, direction set). */
+static int derive(struct ike_engine *e, const uint8_t *gir, size_t glen,
+		  const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		  size_t nr_len)
+{
+	struct ike_new *n = &e->irk.next;
+	const struct ike_sa *s = &e->sa;
+	uint64_t si = htobe64(n->spi_i), sr = htobe64(n->spi_r);
+	uint8_t seed[CRYPTO_MAX_PRF_LEN];
+	const struct ike_keys *k = &n->keys;
+	int rc;
+
+	rc = ike_skeyseed_rekey(s->suite.prf, s->keys.sk_d, s->keys.d_len, gir,
+				glen, ni, ni_len, nr, nr_len, seed);
+	if (!rc)
+		rc = ike_keys_derive(&n->suite, seed, s->suite.prf->out_len, ni,
+				     ni_len, nr, nr_len, (const uint8_t *)&si,
+				     (const uint8_t *)&sr, &n->keys);
+	OPENSSL_cleanse(seed, sizeof(seed));
+	if (rc)
+		return -1;
+	n->sk_out = sk_ctx_new(n->suite.encr, n->suite.integ,
+			       n->responder ? k->sk_er : k->sk_ei, k->e_len,
+			       n->responder ? k->sk_ar : k->sk_ai, k->a_len,
+			       SK_OUT);
+	n->sk_in = sk_ctx_new(n->suite.encr, n->suite.integ,
+			      n->responder ? k->sk_ei : k->sk_er, k->e_len,
+			      n->responder ? k->sk_ai : k->sk_ar, k->a_len,
+			      SK_IN);
+	return n->sk_out && n->sk_in ? 0 : -1;
+}
+
+static int set_suite(struct ike_new *n, const struct ike_proposal_conf *p)
+{
+	n->prop = *p;
+	n->dh_group = p->dh;
+	n->suite.prf = prf_alg_find(p->prf);
+	n->suite.encr = encr_alg_find(p->encr, p->encr_bits);
+	n->suite.integ = n->suite.encr && n->suite.encr->aead
+			     ? NULL
+			     : integ_alg_find(p->integ);
+	return n->suite.prf && n->suite.encr &&
+		       (n->suite.encr->aead || n->suite.integ)
+		   ? 0
+		   : -1;
+}
+
+static int new_spi(uint64_t *spi)
+{
+	*spi = 0;
+	while (!*spi)
+		if (RAND_bytes((uint8_t *)spi, sizeof(*spi)) != 1)
+			return -1;
+	return 0;
+}
+
+/* --- responder ----------------------------------------------------------- */
+
+static bool has_trans(const struct ike_proposal *p, uint8_t type, uint16_t id,
+		      uint16_t key_len)
+{
+	for (unsigned i = 0; i < p->ntrans; i++)
+		if (p->trans[i].type == type && p->trans[i].id == id &&
+		    p->trans[i].key_len == key_len && !p->trans[i].unknown_attr)
+			return true;
+	return false;
+}
+
+static bool offer_has(const struct ike_proposal *p,
+		      const struct ike_proposal_conf *pc)
+{
+	if (p->protocol != IKE_PROTO_IKE || p->spi_size != 8)
+		return false;
+	if (!has_trans(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits) ||
+	    !has_trans(p, IKE_TRANS_PRF, pc->prf, 0) ||
+	    !has_trans(p, IKE_TRANS_DH, pc->dh, 0))
+		return false;
+	if (is_aead(pc)) {
+		for (unsigned i = 0; i < p->ntrans; i++)
+			if (p->trans[i].type == IKE_TRANS_INTEG &&
+			    p->trans[i].id != 0)
+				return has_trans(p, IKE_TRANS_INTEG, 0, 0);
+		return true;
+	}
+	return has_trans(p, IKE_TRANS_INTEG, pc->integ, 0);
+}
+
+/* Our first proposal (our order) the offer contains, preferring one of
+ * the KE's group; *prop gets the offered proposal it matched. */
+static const struct ike_proposal_conf *
+select_prop(const struct mobiked_conf *c, const struct ike_sa_pl *offer,
+	    uint16_t ke_group, const struct ike_proposal **prop)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->n_ike; i++) {
+			if (pass == 0 && c->ike[i].dh != ke_group)
+				continue;
+			for (unsigned j = 0; j < offer->nprop; j++)
+				if (offer_has(&offer->prop[j], &c->ike[i])) {
+					*prop = &offer->prop[j];
+					return &c->ike[i];
+				}
+		}
+	return NULL;
+}
+
+static void add_trans(struct ike_proposal *p, uint8_t type, uint16_t id,
+		      uint16_t key_len)
+{
+	struct ike_transform *t = &p->trans[p->ntrans++];
+
+	memset(t, 0, sizeof(*t));
+	t->type = type;
+	t->id = id;
+	t->key_len = key_len;
+}
+
+static void build_prop(struct ike_proposal *p, uint8_t num, uint64_t spi,
+		       const struct ike_proposal_conf *pc)
+{
+	uint64_t be = htobe64(spi);
+
+	memset(p, 0, sizeof(*p));
+	p->num = num;
+	p->protocol = IKE_PROTO_IKE;
+	p->spi_size = 8;
+	memcpy(p->spi, &be, 8);
+	add_trans(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits);
+	add_trans(p, IKE_TRANS_PRF, pc->prf, 0);
+	if (!is_aead(pc))
+		add_trans(p, IKE_TRANS_INTEG, pc->integ, 0);
+	add_trans(p, IKE_TRANS_DH, pc->dh, 0);
+}
+
+struct rsp {
+	struct ike_sa_pl answer;
+	uint8_t nr[IKE_NONCE_LEN];
+	struct dh *d;
+	uint16_t group;
+};
+
+static uint16_t accept_ike(struct ike_engine *e, const struct ike_msg *m,
+			   struct rsp *r)
+{
+	struct ike_new *n = &e->irk.next;
+	const struct ike_proposal_conf *pc;
+	const struct ike_proposal *op = NULL;
+	uint8_t gir[512];
+	uint64_t spi;
+	int rc;
+
+	if (e->sa.state != IKE_ST_ESTABLISHED || e->x.active ||
+	    e->irk.old.active || e->irk.active)
+		return IKE_N_TEMPORARY_FAILURE;
+	if (!m->has_nonce || m->nonce.len < 16 || m->nonce.len > IKE_NONCE_MAX)
+		return IKE_N_INVALID_SYNTAX;
+	pc = select_prop(e->conf, &m->sa, m->has_ke ? m->ke.group : 0, &op);
+	if (!pc)
+		return IKE_N_NO_PROPOSAL_CHOSEN;
+	r->group = pc->dh;
+	if (!m->has_ke || m->ke.group != pc->dh)
+		return IKE_N_INVALID_KE_PAYLOAD;
+	memcpy(&spi, op->spi, 8);
+	next_free(n);
+	n->spi_i = be64toh(spi);
+	n->responder = true;
+	if (!n->spi_i || new_spi(&n->spi_r) || set_suite(n, pc) ||
+	    RAND_bytes(r->nr, sizeof(r->nr)) != 1 || !(r->d = dh_new(pc->dh)))
+		return IKE_N_NO_PROPOSAL_CHOSEN;
+	if (dh_shared(r->d, m->ke.data.p, m->ke.data.len, gir, sizeof(gir)))
+		return IKE_N_INVALID_SYNTAX;
+	rc = derive(e, gir, dh_shared_len(pc->dh), m->nonce.p, m->nonce.len,
+		    r->nr, sizeof(r->nr));
+	OPENSSL_cleanse(gir, sizeof(gir));
+	if (rc)
+		return IKE_N_NO_PROPOSAL_CHOSEN;
+	build_prop(&r->answer.prop[0], op->num, n->spi_r, pc);
+	r->answer.nprop = 1;
+	return 0;
+}
+
+void ike_rekey_respond(struct ike_engine *e, const struct ike_msg *m,
+		       struct ike_builder *b)
+{
+	struct ike_notify_pl nt;
+	struct ike_chunk nonce;
+	struct ike_ke ke;
+	struct rsp r;
+	uint16_t err, be;
+	size_t klen;
+
+	memset(&r, 0, sizeof(r));
+	err = accept_ike(e, m, &r);
+	if (err) {
+		next_free(&e->irk.next);
+		memset(&nt, 0, sizeof(nt));
+		nt.type = err;
+		if (err == IKE_N_INVALID_KE_PAYLOAD) {
+			be = htobe16(r.group);
+			nt.data = (struct ike_chunk){(const uint8_t *)&be, 2};
+		}
+		ike_build_notify(b, &nt);
+		log_info("gateway's IKE SA rekey refused: %s",
+			 ike_notify_name(err));
+	} else {
+		nonce = (struct ike_chunk){r.nr, sizeof(r.nr)};
+		ke.group = r.group;
+		ke.data.p = dh_public(r.d, &klen);
+		ke.data.len = klen;
+		ike_build_sa(b, &r.answer);
+		ike_build_nonce(b, &nonce);
+		ike_build_ke(b, &ke);
+		e->irk.next.ready = !b->failed;
+	}
+	dh_free(r.d);
+}
+
+void ike_rekey_commit(struct ike_engine *e)
+{
+	if (!e->irk.next.ready || !e->irk.next.responder)
+		return;
+	switch_sa(e);
+	e->stats.ike_rekeys_r++;
+}
+
+/* --- initiator ----------------------------------------------------------- */
+
+static void irk_free(struct ike_rekey *k)
+{
+	dh_free(k->dh);
+	k->dh = NULL;
+	OPENSSL_cleanse(k->ni, sizeof(k->ni));
+	k->active = false;
+}
+
+static void ike_rekey_cb(void *owner)
+{
+	struct ike_engine *e = owner;
+
+	if (e->sa.state != IKE_ST_ESTABLISHED)
+		return;
+	log_info("IKE SA: lifetime reached, rekeying");
+	if (ike_rekey_start(e))
+		timer_arm_ms(e->loop, &e->irk.t_rekey,
+			     e->x.active || e->irk.old.active
+				 ? IKE_REKEY_BUSY_MS
+				 : IKE_REKEY_RETRY_MS);
+}
+
+void ike_rekey_init(struct ike_engine *e)
+{
+	timer_init(&e->irk.t_rekey, ike_rekey_cb, e);
+	timer_init(&e->irk.old.t_old, old_cb, e);
+}
+
+void ike_rekey_arm(struct ike_engine *e)
+{
+	uint64_t life = (uint64_t)e->conf->ike_lifetime_s * 1000, jit = 0;
+	uint32_t r = 0;
+
+	if (!life)
+		return;
+	RAND_bytes((uint8_t *)&r, sizeof(r));
+	if (life / 20)
+		jit = r % (life / 20);
+	timer_arm_ms(e->loop, &e->irk.t_rekey, life * 9 / 10 - jit);
+}
+
+void ike_rekey_reset(struct ike_engine *e)
+{
+	timer_cancel(e->loop, &e->irk.t_rekey);
+	irk_free(&e->irk);
+	next_free(&e->irk.next);
+	old_free(e);
+}
+
+static void ike_rekey_done(struct ike_engine *e, int rc);
+
+int ike_rekey_start(struct ike_engine *e)
+{
+	struct ike_rekey *k = &e->irk;
+	int rc;
+
+	if (e->sa.state != IKE_ST_ESTABLISHED)
+		return -ENOENT;
+	if (e->x.active || k->old.active)
+		return -EBUSY;
+	irk_free(k);
+	next_free(&k->next);
+	k->dh_group = e->sa.dh_group ? e->sa.dh_group : e->conf->ike[0].dh;
+	k->ke_retries = 0;
+	if (new_spi(&k->spi) || RAND_bytes(k->ni, sizeof(k->ni)) != 1)
+		return -EIO;
+	k->active = true;
+	rc = exchange_start(e, CREATE_CHILD_SA, ike_rekey_tasks, 1,
+			    ike_rekey_done);
+	if (rc)
+		k->active = false;
+	return rc;
+}
+
+static int irk_build(struct ike_engine *e, struct ike_builder *b)
+{
+	struct ike_rekey *k = &e->irk;
+	struct ike_chunk nonce = {k->ni, sizeof(k->ni)};
+	struct ike_sa_pl sapl;
+	struct ike_ke ke;
+	size_t klen;
+
+	memset(&sapl, 0, sizeof(sapl));
+	/* 1.3.2: our proposals, each with our new SPI; the KE's group
+	 * first so the gateway need not ask for another. */
+	for (size_t i = 0; i < e->conf->n_ike && sapl.nprop < IKE_MAX_PROPOSALS;
+	     i++)
+		if (e->conf->ike[i].dh == k->dh_group)
+			build_prop(&sapl.prop[sapl.nprop++], 0, k->spi,
+				   &e->conf->ike[i]);
+	for (size_t i = 0; i < e->conf->n_ike && sapl.nprop < IKE_MAX_PROPOSALS;
+	     i++)
+		if (e->conf->ike[i].dh != k->dh_group)
+			build_prop(&sapl.prop[sapl.nprop++], 0, k->spi,
+				   &e->conf->ike[i]);
+	for (unsigned i = 0; i < sapl.nprop; i++)
+		sapl.prop[i].num = (uint8_t)(i + 1);
+	if (!k->dh && !(k->dh = dh_new(k->dh_group)))
+		return -1;
+	ike_build_sa(b, &sapl);
+	ike_build_nonce(b, &nonce);
+	ke.group = k->dh_group;
+	ke.data.p = dh_public(k->dh, &klen);
+	ke.data.len = klen;
+	ike_build_ke(b, &ke);
+	return b->failed ? -1 : 0;
+}
+
+static int irk_fail(const char *why)
+{
+	log_warn("IKE SA rekey: %s", why);
+	return TASK_FAILED;
+}
+
+static int irk_invalid_ke(struct ike_engine *e, const struct ike_notify_pl *n)
+{
+	struct ike_rekey *k = &e->irk;
+	bool offered = false;
+	uint16_t g;
+
+	if (n->data.len != 2)
+		return irk_fail("malformed INVALID_KE_PAYLOAD");
+	g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
+	for (size_t i = 0; i < e->conf->n_ike; i++)
+		offered |= g && e->conf->ike[i].dh == g;
+	if (!offered || g == k->dh_group || k->ke_retries++ >= KE_RETRIES)
+		return irk_fail("INVALID_KE_PAYLOAD for a group we did not "
+				"offer");
+	log_info("IKE SA rekey: gateway wants DH group %u", g);
+	dh_free(k->dh);
+	k->dh = NULL;
+	k->dh_group = g;
+	return TASK_RETRY;
+}
+
+static int irk_process(struct ike_engine *e, const struct ike_msg *m)
+{
+	struct ike_rekey *k = &e->irk;
+	struct ike_new *n = &k->next;
+	const struct ike_proposal_conf *pc = NULL;
+	const struct ike_notify_pl *nt;
+	const struct ike_proposal *p;
+	uint8_t gir[512];
+	uint64_t spi;
+	int rc;
+
+	if ((nt = ike_find_notify(m, IKE_N_INVALID_KE_PAYLOAD)))
+		return irk_invalid_ke(e, nt);
+	if ((nt = ike_error_notify(m)))
+		return irk_fail(ike_notify_name(nt->type));
+	if (!m->has_sa || !m->has_ke || !m->has_nonce)
+		return irk_fail("SA, KE or Nr missing");
+	if (m->nonce.len < 16 || m->nonce.len > IKE_NONCE_MAX)
+		return irk_fail("bad nonce length");
+	p = &m->sa.prop[0];
+	for (size_t i = 0; m->sa.nprop == 1 && i < e->conf->n_ike && !pc; i++)
+		if (offer_has(p, &e->conf->ike[i]) &&
+		    p->ntrans == (is_aead(&e->conf->ike[i]) ? 3 : 4))
+			pc = &e->conf->ike[i];
+	if (!pc)
+		return irk_fail("the gateway chose a proposal we did not offer");
+	if (m->ke.group != pc->dh || pc->dh != k->dh_group || !k->dh)
+		return irk_fail("KE of another group");
+	memcpy(&spi, p->spi, 8);
+	next_free(n);
+	n->spi_i = k->spi;
+	n->spi_r = be64toh(spi);
+	n->responder = false;
+	if (!n->spi_r || set_suite(n, pc))
+		return irk_fail("bad SPI or suite");
+	if (dh_shared(k->dh, m->ke.data.p, m->ke.data.len, gir, sizeof(gir)))
+		return irk_fail("invalid KE value");
+	rc = derive(e, gir, dh_shared_len(pc->dh), k->ni, sizeof(k->ni),
+		    m->nonce.p, m->nonce.len);
+	OPENSSL_cleanse(gir, sizeof(gir));
+	if (rc) {
+		next_free(n);
+		return irk_fail("key derivation failed");
+	}
+	n->ready = true;
+	return TASK_DONE;
+}
+
+const struct task task_ike_rekey = {
+    .name = "ike-rekey",
+    .build_i = irk_build,
+    .process_i = irk_process,
+};
+
+/* The new SA takes over; D(IKE) goes out on the old one (2.18). */
+static void ike_rekey_done(struct ike_engine *e, int rc)
+{
+	struct old_ike *o = &e->irk.old;
+	uint8_t pkt[IKE_MAX_MSG];
+	size_t len = 0;
+	uint32_t id = e->sa.req_id;
+
+	irk_free(&e->irk);
+	if (rc == -ETIMEDOUT) {
+		engine_sa_dead(e, "IKE SA rekey not answered");
+		return;
+	}
+	if (rc || !e->irk.next.ready) {
+		next_free(&e->irk.next);
+		timer_arm_ms(e->loop, &e->irk.t_rekey, IKE_REKEY_RETRY_MS);
+		return;
+	}
+	if (exchange_build(e, INFORMATIONAL, id, false, delete_ike_build, NULL,
+			   pkt, sizeof(pkt), &len))
+		len = 0;
+	switch_sa(e);
+	e->stats.ike_rekeys_i++;
+	if (!len)
+		return; /* the old SA just times out */
+	memcpy(o->pkt, pkt, len);
+	o->len = len;
+	o->req_id = id;
+	o->deleting = true;
+	timer_arm_ms(e->loop, &o->t_old, e->conf->retransmit.timeout_ms);
+	exchange_send_raw(e, o->pkt, o->len);
+}

@@ -250,7 +250,10 @@ gen_gw_conf() {
 	# Announce (MOBIKE ADDITIONAL_*_ADDRESS) and use only the outside
 	# interface, not gw-in: the MN would otherwise path-probe the inside
 	# addresses through its own tunnel.
-	gen_strongswan_conf gw "	interfaces_use = gw-out"
+	# LAB_GW_FRAGMENT_SIZE: a small IKE fragment size (RFC 7383) makes the
+	# gw fragment its IKE_AUTH response, to test reassembly in clients.
+	gen_strongswan_conf gw "	interfaces_use = gw-out${LAB_GW_FRAGMENT_SIZE:+
+	fragment_size = $LAB_GW_FRAGMENT_SIZE}"
 	cat >"$d/swanctl/swanctl.conf" <<EOF
 # lab VPN gateway: roadwarrior responder, PSK, MOBIKE, virtual IPs
 connections {
@@ -283,11 +286,14 @@ ${LAB_GW_CHILD_REKEY:+				rekey_time = $LAB_GW_CHILD_REKEY
 	}
 }
 pools {
+	# DNS: the intranet server (INTERNAL_IP4_DNS / INTERNAL_IP6_DNS)
 	pool4 {
 		addrs = $POOL4
+		dns = $SRV4
 	}
 	pool6 {
 		addrs = $POOL6
+		dns = $SRV6
 	}
 }
 secrets {

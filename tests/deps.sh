@@ -1,6 +1,8 @@
 #!/bin/sh
 # deps.sh - install the Debian packages the suite needs to build and test.
 # One list, one install step; silent when nothing is missing.
+# `make check` runs this first, but needs make to start: on a bare Debian 12
+# without make, run this script once (as root) or use .ci/run, which does.
 set -eu
 
 PACKAGES="

@@ -20,10 +20,13 @@
 #      LAB_KEEP_STATE=1  `down` keeps the state dir (logs) instead of deleting it
 #      LAB_GW_CHILD_REKEY / LAB_GW_IKE_REKEY  the gateway's children / IKE
 #                  rekey_time (e.g. 20s); unset: strongSwan's defaults
+#      LAB_FAIL_AT=STEP  (tests) make `up` fail after STEP: topology,
+#                  dnsmasq-ext1|ext2|dhcp|inat, charon-gw
 #
 # Processes are only ever stopped by recorded PID (checked against the
 # process start time, so a recycled PID is never hit) or because they live in
-# one of this run's own namespaces.  Never by name.
+# one of this run's own namespaces (/proc/PID/ns/net is one of them: the run
+# started them, directly or not).  Never by name.
 set -euo pipefail
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,12 +68,17 @@ lab_identify() {
 
 ns_exists() { [ -e "/run/netns/$1" ]; }
 
-# Called by topo_build: create and record (teardown deletes only recorded ones).
+ns_inode() { stat -L -c %i "/run/netns/$1"; }
+
+# Called by topo_build: create and record (teardown deletes only recorded
+# ones).  ns.inodes ("NAME INODE") outlives a LAB_KEEP_STATE teardown, so a
+# test can still look for processes in the deleted namespaces.
 ns_create() {
 	local ns; ns=$(N "$1")
 	ns_exists "$ns" && die "namespace $ns already exists"
 	echo "$ns" >>"$LAB_STATE/namespaces"
 	ip netns add "$ns"
+	echo "$ns $(ns_inode "$ns")" >>"$LAB_STATE/ns.inodes"
 }
 
 # ------------------------------------------------------------ processes
@@ -79,7 +87,7 @@ ns_create() {
 # /proc/PID/stat) makes the record unambiguous if the PID is ever reused.
 proc_starttime() {
 	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	{ read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
 	s=${s##*) }                     # comm may contain spaces
 	set -- $s
 	[ "$1" != Z ] || return 1        # a zombie is dead for our purposes
@@ -131,6 +139,66 @@ kill_pid() {   # PID STARTTIME LABEL: TERM, up to 5 s, then KILL
 	done
 	log "$3 (pid $pid) ignored SIGTERM, sending SIGKILL"
 	kill -KILL "$pid" 2>/dev/null || true
+}
+
+# ns_procs INODE...: "PID STARTTIME" of every process whose network
+# namespace (/proc/PID/ns/net) is one of these, this script excepted.
+ns_procs() {
+	local pid t
+	# (find fails on a PID that exits meanwhile)
+	{ find /proc/[0-9]*/ns/net -maxdepth 0 -printf '%p %l\n' 2>/dev/null || true; } |
+		awk -v inos="$*" 'BEGIN { n = split(inos, a, " ")
+				for (i = 1; i <= n; i++) want["net:[" a[i] "]"] = 1 }
+			$2 in want { split($1, p, "/"); print p[3] }' |
+		while read -r pid; do
+			[ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] && continue
+			t=$(proc_starttime "$pid") && echo "$pid $t"
+		done || true
+}
+
+# kill_set WAIT LABEL: TERM every "PID STARTTIME NAME" on stdin that is still
+# that process, up to WAIT tenths of a second for all of them, then KILL the
+# rest (and up to 2 s more for them to go).
+kill_set() {
+	local wait=$1 label=$2 pid t name i left=() l
+	while read -r pid t name; do
+		pid_alive "$pid" "$t" || continue
+		kill -TERM "$pid" 2>/dev/null || true
+		left+=("$pid $t ${name:-pid}")
+	done
+	for i in $(seq $((wait + 20))); do
+		l=("${left[@]}") left=()
+		for pid in "${l[@]}"; do
+			read -r pid t name <<<"$pid"
+			pid_alive "$pid" "$t" && left+=("$pid $t $name")
+		done
+		[ "${#left[@]}" -gt 0 ] || return 0
+		if [ "$i" = "$wait" ]; then
+			for l in "${left[@]}"; do
+				read -r pid t name <<<"$l"
+				log "$name (pid $pid, $label) ignored SIGTERM, sending SIGKILL"
+				kill -KILL "$pid" 2>/dev/null || true
+			done
+		fi
+		sleep 0.1
+	done
+	log "still alive after SIGKILL ($label): ${left[*]}"
+}
+
+# ns_kill_all NS: end every process living in NS, before it is deleted.
+# Rescans: a process may fork while it is being stopped.
+ns_kill_all() {
+	local ns=$1 ino procs pid t comm
+	ino=$(ns_inode "$ns") || return 0
+	for _ in 1 2 3; do
+		procs=$(ns_procs "$ino")
+		[ -n "$procs" ] || return 0
+		while read -r pid t; do
+			comm=$(cat "/proc/$pid/comm" 2>/dev/null) || comm=gone
+			log "leftover pid $pid ($comm) in $ns"
+			echo "$pid $t $comm"
+		done <<<"$procs" | kill_set 20 "leftover in $ns"
+	done
 }
 
 signal_recorded() {   # NAME SIG: only the recorded process, if still it
@@ -374,44 +442,51 @@ cmd_up() {
 	done
 	mkdir -p "$LAB_STATE"/{pids,log,dnsmasq,gw/swanctl,mn/swanctl,mn/dhcpcd/run,mn/dhcpcd/lib}
 	echo "$LAB_PREFIX" >"$LAB_STATE/prefix"
-	# A failure (or ^C) half-way must not leave namespaces or daemons.
-	trap 'rc=$?; trap - EXIT; log "up failed (rc $rc), tearing down"; cmd_down; exit $rc' EXIT
+	# A failure (or ^C) half-way must not leave namespaces or daemons; a
+	# second ^C must not cut the teardown short.
+	trap 'rc=$?; trap - EXIT; trap "" INT TERM; log "up failed (rc $rc), tearing down"; cmd_down; exit $rc' EXIT
 	trap 'exit 130' INT TERM
 
 	log "building topology, prefix $LAB_PREFIX, state $LAB_STATE"
 	topo_build
 	echo ext1 >"$LAB_STATE/mn.attached"
+	fail_point topology
 
 	for l in "${TOPO_DHCP[@]}"; do
 		read -r name ns br v4 v6 <<<"$l"
 		dnsmasq_start "$name" "$ns" "$br" "$v4" "$v6"
+		fail_point "dnsmasq-$name"
 	done
 	gen_gw_conf
 	gen_mn_conf
 	charon_start gw
 	swanctl_in gw --list-pools | grep -q pool4 || die "gw pools not loaded"
+	fail_point charon-gw
 
 	trap - EXIT INT TERM
 	log "lab up: export LAB_PREFIX=$LAB_PREFIX   (MN plugged into ext1, no address yet)"
 }
 
+fail_point() {   # STEP: the LAB_FAIL_AT test hook
+	[ "${LAB_FAIL_AT:-}" != "$1" ] || die "LAB_FAIL_AT=$1: failing on purpose after $1"
+}
+
+# Recorded processes first (TERM all, up to 5 s, then KILL), then, before
+# each namespace is deleted, whatever else still lives in it.
 cmd_down() {
 	local f pid t rest ns
 	[ -d "$LAB_STATE" ] || { log "nothing to tear down ($LAB_STATE absent)"; return 0; }
 	for f in "$LAB_STATE"/pids/*.pid; do
 		[ -e "$f" ] || continue
 		read -r pid t rest <"$f"
-		kill_pid "$pid" "$t" "$(basename "$f" .pid)"
-	done
+		echo "$pid $t $(basename "$f" .pid)"
+	done | kill_set 50 recorded
 	if [ -f "$LAB_STATE/namespaces" ]; then
 		for ns in $(tac "$LAB_STATE/namespaces"); do
 			# only names of this run (a corrupted file must not hit others)
 			[[ "$ns" == "$LAB_PREFIX"* ]] || continue
 			ns_exists "$ns" || continue
-			for pid in $(ip netns pids "$ns" 2>/dev/null); do
-				log "leftover pid $pid ($(cat "/proc/$pid/comm" 2>/dev/null)) in $ns"
-				kill_pid "$pid" "$(proc_starttime "$pid" || echo gone)" "leftover in $ns"
-			done
+			ns_kill_all "$ns"
 			ip netns del "$ns" || log "could not delete $ns"
 		done
 	fi

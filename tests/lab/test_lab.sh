@@ -1,7 +1,9 @@
 #!/bin/bash
 # test_lab.sh - integration test of the lab itself (tests/lab/lab.sh) with the
-# strongSwan baseline: topology up, MN DHCP + IKEv2/MOBIKE tunnel to the gw,
-# firewall policy, roaming into NAT, the internal DHCP subnet, clean teardown.
+# strongSwan baseline: topology up (every segment pinged, four dnsmasq),
+# MN DHCP + IKEv2/MOBIKE tunnel to the gw, firewall policy (only UDP 500/4500
+# from outside, to the gw), roaming into NAT, the internal DHCP subnet, clean
+# teardown (no namespace, no process of the run anywhere).
 # Prints "ok - ..." / "not ok - ..." and a final "N passed, M failed".
 # Run as root; env B (build dir) is accepted for `make check` but not needed
 # yet (no suite daemon is involved).  LAB_TEST_PREFIX overrides the run prefix.
@@ -10,6 +12,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 LAB=$HERE/lab.sh
 . "$HERE/topology.sh"          # addresses (GW_OUT4, SRV4, ...)
+. "$HERE/gone.sh"              # teardown assertions
 
 export LAB_PREFIX=${LAB_TEST_PREFIX:-t$$-}
 export LAB_STATE=/tmp/${LAB_PREFIX}lab
@@ -115,8 +118,40 @@ check "lab.sh up builds the topology" lab up
 check "all ${#TOPO_NS[@]} namespaces exist (${TOPO_NS[*]})" all_ns_exist
 gw_up() { recorded_running charon-gw && gw_ready; }
 check "gw charon running, connection and pools loaded" gw_up
-check "dnsmasq running on ext1, ext2 and the internal DHCP subnet" \
-	recorded_running dnsmasq-ext1 dnsmasq-ext2 dnsmasq-dhcp
+dhcp_servers() {   # all four dnsmasq alive and serving DHCP on their bridge
+	local l name ns br rest
+	for l in "${TOPO_DHCP[@]}"; do
+		read -r name ns br rest <<<"$l"
+		recorded_running "dnsmasq-$name" || return 1
+		in_ns "$ns" ss -Hlun "sport = :67" | grep -q "%$br:67 " ||
+			{ echo "dnsmasq-$name not on $br:67"; return 1; }
+	done
+}
+check "dnsmasq running and listening on :67 for ext1, ext2, dhcp and inat" dhcp_servers
+
+# Every segment carries traffic: "reach NS ADDR...": one ping each.
+reach() {
+	local ns=$1 a
+	shift
+	for a in "$@"; do
+		in_ns "$ns" ping -c 1 -W 2 -q "$a" >/dev/null || { echo "$ns cannot reach $a"; return 1; }
+	done
+}
+check "home subnet: HA <-> int router ($HA4, $HOME_R4 and IPv6)" \
+	eval 'reach ha "$HOME_R4" "$HOME_R6" && reach int "$HA4" "$HA6"'
+check "srv subnet and intranet routing: srv <-> int, srv -> HA" \
+	reach srv "$INT_SRV4" "$INT_SRV6" "$HA4" "$HA6"
+check "DHCP-only subnet: its router $DHCP_R4 from srv" reach srv "$DHCP_R4" "$DHCP_R6"
+check "FA subnet: int <-> fa uplink, srv -> FA router $FA_R4 on br-fa" \
+	eval 'reach int "$FA_UP4" "$FA_UP6" && reach srv "$FA_R4" "$FA_R6" && reach fa "$SRV4" "$SRV6"'
+check "inat: int <-> inat uplink $INAT_UP4, and 192.168.50.1 reaches srv through the NAT" \
+	eval 'reach int "$INAT_UP4" && reach inat "$INT_INAT4" && in_ns inat ping -c 1 -W 2 -q -I "$INAT_R4" "$SRV4"'
+check "DMZ: fw <-> gw outside $GW_OUT4, int <-> gw inside $GW_IN4, gw -> srv" \
+	eval 'reach fw "$GW_OUT4" "$GW_OUT6" && reach int "$GW_IN4" "$GW_IN6" && reach gw "$SRV4" "$SRV6"'
+check "outside: inet <-> fw and nat router, ext2 router $EXT2_R4 from nat" \
+	eval 'reach inet "$FW_OUT4" "$FW_OUT6" "$NAT_OUT4" "$NAT_OUT6" && reach nat "$INET_NAT_4" "$EXT2_R4"'
+check "the intranet reaches the outside (srv -> inet, masqueraded by fw)" \
+	reach srv "$INET_FW_4" "$INET_FW_6"
 
 # ---------------------------------------------------------------- (b) ext1 + tunnel
 check "MN on ext1 gets a DHCP lease" lab dhcp
@@ -153,6 +188,55 @@ drops_up() { [ "$(fw_drops)" -gt "${drops0:-0}" ]; }
 check "firewall drop counter went up (was $drops0)" drops_up
 check "control: from the intranet the same TCP connect is refused by the gw itself" \
 	tcp_refused int "$GW_OUT4" 22
+# What reaches the gw from the MN, counted in the gw's input hook (counters
+# only, policy accept): UDP 500/4500 must arrive, UDP 1234 and TCP not.
+in_ns gw nft -f - <<EOF
+table inet labprobe {
+	chain input {
+		type filter hook input priority filter - 10; policy accept;
+		ip saddr $a4 udp dport 500 counter comment "p500"
+		ip saddr $a4 udp dport 4500 counter comment "p4500"
+		ip saddr $a4 udp dport 1234 counter comment "p1234"
+		ip6 saddr $a6 udp dport 1234 counter comment "p1234v6"
+		ip saddr $a4 tcp dport 22 counter comment "ptcp"
+	}
+}
+EOF
+probe_count() { in_ns gw nft list chain inet labprobe input | sed -n "s/.*counter packets \([0-9]*\).*\"$1\".*/\1/p"; }
+udp_send() {   # NS ADDR PORT: one datagram (a NAT-keepalive-like 0xff byte)
+	in_ns "$1" bash -c "printf '\\xff' >/dev/udp/$2/$3"
+}
+p500=$(probe_count p500) p4500=$(probe_count p4500)
+for port in 500 4500 1234; do udp_send mn "$GW_OUT4" $port; done
+udp_send mn "$GW_OUT6" 1234
+tcp_dropped mn "$GW_OUT4" 22 >/dev/null 2>&1
+sleep 0.3
+ike_ports_pass() {
+	[ "$(probe_count p500)" -gt "${p500:-0}" ] && [ "$(probe_count p4500)" -gt "${p4500:-0}" ] ||
+		{ in_ns gw nft list table inet labprobe; return 1; }
+}
+check "firewall: UDP 500 and 4500 from the MN on ext1 arrive at the gw" ike_ports_pass
+others_dropped() {
+	local c
+	for c in p1234 p1234v6 ptcp; do
+		[ "$(probe_count $c)" = 0 ] || { in_ns gw nft list table inet labprobe; return 1; }
+	done
+}
+check "firewall: UDP 1234 (IPv4 and IPv6) and TCP 22 from the MN never reach the gw" others_dropped
+in_ns gw nft delete table inet labprobe
+# [inet] has no route to the intranet; give it one, so that only the
+# firewall stands between the outside and srv.
+in_ns inet ip route add "$INTRANET4" via "$FW_OUT4"
+in_ns inet ip -6 route add "$INTRANET6" via "$FW_OUT6"
+srv_unreachable() {
+	! in_ns inet ping -c 1 -W 1 -q "$SRV4" && ! in_ns inet ping -6 -c 1 -W 1 -q "$SRV6" &&
+		tcp_dropped inet "$SRV4" 22
+}
+check "firewall: from outside (inet, routed to the intranet) srv gets no ping, no TCP" srv_unreachable
+check "control: from int the same TCP connect to srv is refused by srv itself" \
+	tcp_refused int "$SRV4" 22
+in_ns inet ip route del "$INTRANET4" via "$FW_OUT4"
+in_ns inet ip -6 route del "$INTRANET6" via "$FW_OUT6"
 sa_up() { sa_raw | grep -q 'state=ESTABLISHED'; }
 check "IKE worked through that firewall (SA still established)" sa_up
 
@@ -186,25 +270,22 @@ check "MN pings srv $SRV4 directly from $c4" in_ns mn ping -c 2 -i 0.2 -W 2 -I "
 check "MN pings srv $SRV6 directly over IPv6" in_ns mn ping -6 -c 2 -i 0.2 -W 2 "$SRV6"
 
 # ---------------------------------------------------------------- (f) teardown
+# A process the run started without recording it, one that ignores SIGTERM:
+# teardown must find it by its namespace.
+ip netns exec "${LAB_PREFIX}srv" sh -c 'trap "" TERM; exec sleep 300' </dev/null >/dev/null 2>&1 3>&- &
+stray=$!
 started=$(cat "$LAB_STATE/pids.history" 2>/dev/null)
+inodes=$(run_ns_inodes "$LAB_PREFIX")
 torn_down=1
 diag
 check "lab.sh down" lab down
-no_ns_left() { ! ip netns list | grep "^${LAB_PREFIX}"; }
-check "no namespace of this run is left" no_ns_left
-no_started_pid_alive() {
-	local name pid t rest st
-	[ -n "$started" ] || { echo "no processes recorded"; return 1; }
-	while read -r name pid t rest; do
-		# alive = same PID with the same start time and not a zombie
-		st=$(awk '{print $3 " " $22}' "/proc/$pid/stat" 2>/dev/null) || continue
-		if [ "${st#* }" = "$t" ] && [ "${st%% *}" != Z ]; then
-			echo "$name (pid $pid) still alive"
-			return 1
-		fi
-	done <<<"$started"
-}
-check "none of the $(echo "$started" | grep -c .) processes the run started is alive" no_started_pid_alive
+check "no namespace of this run is left in ip netns list" no_ns_of "$LAB_PREFIX"
+check "none of the $(echo "$started" | grep -c .) processes the run started is alive" none_alive <<<"$started"
+# shellcheck disable=SC2086
+check "no process anywhere is in one of the run's $(echo $inodes | wc -w) namespaces (stray sleep included)" \
+	none_in_netns $inodes
+kill -KILL "$stray" 2>/dev/null   # ours; only alive if that check failed
+wait 2>/dev/null
 no_state() { [ ! -e "$LAB_STATE" ]; }
 check "state dir removed" no_state
 

@@ -30,7 +30,7 @@
 #  [inet] router ------- 172.16.3.0/24 ------------------ [fw] -------- 10.1.1.0/24 ------- [int] router
 #      |          inet-fw .1           fw-out .2     firewall    fw-in .2          int-fw .1  |
 #      |                                        policy drop; from outside                     |
-#  <A> ext1  br-ext1 172.16.1.1/24              only IKE/ESP to gw-out                        |
+#  <A> ext1  br-ext1 172.16.1.1/24              only UDP 500/4500 to gw-out                   |
 #         DHCP (dnsmasq in inet), mode mc                                                      |
 #                                                                                              |
 #    <A> home  br-home 10.10.0.1/24, [ha] i-HA 10.10.0.2 (MN home address .100) --------------+
@@ -195,8 +195,9 @@ TOPO_DHCP=(
 )
 
 # ---------------------------------------------------------------- firewalls
-# [fw]: forward policy drop.  From outside only IKE (UDP 500/4500) and ESP to
-# the gateway's outside address get in; replies (established/related) pass;
+# [fw]: forward policy drop.  From outside only IKE and ESP-in-UDP (UDP 500
+# and 4500) to the gateway's outside address get in (no raw ESP: the lab's
+# kernel-libipsec always encapsulates); replies (established/related) pass;
 # the intranet may initiate anything and is masqueraded towards the outside
 # ([inet] has no route to 10/8); the gw may initiate towards the outside only.
 topo_nft_fw() {
@@ -210,8 +211,6 @@ table inet labfw {
 		iifname "fw-dmz" oifname "fw-out" accept
 		oifname "fw-dmz" ip daddr $GW_OUT4 udp dport { 500, 4500 } accept
 		oifname "fw-dmz" ip6 daddr $GW_OUT6 udp dport { 500, 4500 } accept
-		oifname "fw-dmz" ip daddr $GW_OUT4 meta l4proto esp accept
-		oifname "fw-dmz" ip6 daddr $GW_OUT6 meta l4proto esp accept
 		counter comment "dropped by policy"
 	}
 	chain postrouting {

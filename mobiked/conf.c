@@ -28,6 +28,8 @@ static const char *const conn_keys[] = {
     "local_ts",	    "vips",	      "request_dns",   "mobike",
     "encap",	    "retransmit",     "dpd_delay",     "keepalive",
     "ike_lifetime", "child_lifetime", "start_action",  "tunnel",
+    "fragment_size", "child_lifetime_bytes", "child_lifetime_packets",
+    "keyingtries",
     NULL,
 };
 
@@ -333,6 +335,32 @@ static int get_u32(struct cfg *c, const config_setting_t *g, const char *key,
 	return rc;
 }
 
+/* Byte and packet counts: up to 2^62, 0 = no limit. */
+static int get_u64(struct cfg *c, const config_setting_t *g, const char *key,
+		   uint64_t *out)
+{
+	long long v = (long long)*out;
+	int rc = cfg_int(c, g, key, &v, 0, 1LL << 62, false);
+
+	*out = (uint64_t)v;
+	return rc;
+}
+
+/* Announcing MOBIKE_SUPPORTED promises address updates (RFC 4555) this
+ * mobiked cannot send yet: refuse true rather than pretend. */
+static void load_mobike(struct cfg *c, const config_setting_t *g,
+			struct mobiked_conf *conf)
+{
+	bool on = false;
+
+	if (cfg_bool(c, g, "mobike", &on, false) < 0 || !on)
+		return;
+	cfg_error(c, config_setting_get_member(g, "mobike"),
+		  "'mobike' = true: MOBIKE (RFC 4555) is not available in "
+		  "this mobiked yet; write mobike = false; (after a move the "
+		  "IKE SA is re-established)");
+}
+
 static void load_retransmit(struct cfg *c, const config_setting_t *g,
 			    struct retransmit_conf *rt)
 {
@@ -378,6 +406,24 @@ static void load_tunnel(struct cfg *c, const config_setting_t *g,
 	memcpy(conf->tun_name, name, n + 1);
 }
 
+/* 0 (never fragment) or room for content in every fragment. */
+static void load_fragment_size(struct cfg *c, const config_setting_t *g,
+			       struct mobiked_conf *conf)
+{
+	uint32_t v = conf->fragment_size;
+
+	if (get_u32(c, g, "fragment_size", &v, 0, 65535))
+		return;
+	if (v && v < CONF_FRAGMENT_SIZE_MIN) {
+		cfg_error(c, config_setting_get_member(g, "fragment_size"),
+			  "'fragment_size' = %u is too small for any IKE "
+			  "fragment; use 0 (never fragment) or %u to 65535",
+			  v, (unsigned)CONF_FRAGMENT_SIZE_MIN);
+		return;
+	}
+	conf->fragment_size = v;
+}
+
 /* ---- the connection group ---- */
 
 static void set_defaults(struct mobiked_conf *conf)
@@ -388,12 +434,13 @@ static void set_defaults(struct mobiked_conf *conf)
 	conf->vip[1].family = AF_INET6;
 	conf->n_vip = 2;
 	conf->request_dns = true;
-	conf->mobike = true;
+	conf->mobike = false; /* not implemented yet: load_mobike() */
 	conf->retransmit = (struct retransmit_conf){4000, 1.8, 5};
 	conf->dpd_delay_s = 30;
 	conf->keepalive_s = 20;
 	conf->ike_lifetime_s = 14400;
 	conf->child_lifetime_s = 3600;
+	conf->fragment_size = 1280; /* strongSwan's, both families */
 	conf->autostart = CONF_AUTO_START;
 	snprintf(conf->tun_name, sizeof(conf->tun_name), "vpn0");
 	conf->tun_mtu = 1400;
@@ -480,12 +527,16 @@ static void load_scalars(struct cfg *c, const config_setting_t *g,
 	load_id(c, g, "remote_id", &conf->remote_id);
 	load_psk(c, g, conf);
 	cfg_bool(c, g, "request_dns", &conf->request_dns, false);
-	cfg_bool(c, g, "mobike", &conf->mobike, false);
+	load_mobike(c, g, conf);
 	cfg_bool(c, g, "encap", &conf->encap, false);
 	get_u32(c, g, "dpd_delay", &conf->dpd_delay_s, 0, 86400);
 	get_u32(c, g, "keepalive", &conf->keepalive_s, 0, 3600);
 	get_u32(c, g, "ike_lifetime", &conf->ike_lifetime_s, 0, 604800);
 	get_u32(c, g, "child_lifetime", &conf->child_lifetime_s, 0, 604800);
+	get_u64(c, g, "child_lifetime_bytes", &conf->child_life_bytes);
+	get_u64(c, g, "child_lifetime_packets", &conf->child_life_packets);
+	get_u32(c, g, "keyingtries", &conf->keyingtries, 0, 1000);
+	load_fragment_size(c, g, conf);
 	if (cfg_enum(c, g, "start_action", autos, &a, false) == 0)
 		conf->autostart = (enum conf_auto)a;
 	load_retransmit(c, g, &conf->retransmit);

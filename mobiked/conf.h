@@ -30,6 +30,9 @@
 #define CONF_PSK_MAX	     256
 #define CONF_TUN_NAME_MAX    16 /* IFNAMSIZ */
 #define CONF_PROPOSAL_STRLEN 128
+/* The smallest fragment_size: room for content in an IKE fragment with
+ * every suite over IPv6 with the non-ESP marker (ike_frag.h). */
+#define CONF_FRAGMENT_SIZE_MIN 256
 
 /* One IKE SA proposal; integ is IKE_INTEG_NONE with an AEAD cipher. */
 struct ike_proposal_conf {
@@ -109,7 +112,7 @@ struct mobiked_conf {
 	size_t n_vip;
 	bool request_dns; /* INTERNAL_IP4_DNS / INTERNAL_IP6_DNS */
 
-	bool mobike; /* announce MOBIKE_SUPPORTED */
+	bool mobike; /* announce MOBIKE_SUPPORTED; true refused for now */
 	bool encap;  /* force UDP encapsulation (fake NAT-D source) */
 
 	struct retransmit_conf retransmit;
@@ -117,6 +120,13 @@ struct mobiked_conf {
 	uint32_t keepalive_s;	   /* NAT keepalive interval; 0 = off */
 	uint32_t ike_lifetime_s;   /* IKE SA rekey/reauth time */
 	uint32_t child_lifetime_s; /* CHILD_SA rekey time */
+	/* RFC 4301 4.4.2.1 hard limits per SA and direction, 0 = none;
+	 * rekeyed at 90% (the soft limit). */
+	uint64_t child_life_bytes, child_life_packets;
+	uint32_t keyingtries; /* attempts to establish; 0 = keep trying */
+	/* RFC 7383 2.5.1: the largest IP datagram (IP + UDP + IKE) of ours
+	 * before we fragment a message; 0 = never fragment. */
+	uint32_t fragment_size;
 	enum conf_auto autostart;
 
 	char tun_name[CONF_TUN_NAME_MAX];

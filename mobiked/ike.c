@@ -1,20 +1,24 @@
 /*
  * ike.c - the engine: the life of the one IKE SA towards the gateway.
  *
- * The exchanges, each an ordered task list (the order is the payload
+ * Our exchanges, each an ordered task list (the order is the payload
  * order of the request and the processing order of the response):
- *   IKE_SA_INIT    init (with NAT detection)
- *   IKE_AUTH       auth, config, child     (config before child: the
- *                                           inner address goes to the
- *                                           data plane with the SA)
- *   INFORMATIONAL  dpd | delete | child-delete
- *   CREATE_CHILD_SA child-rekey             (task_rekey.c; the gateway's
- *                                           own: rekey_respond.c)
- *                   ike-rekey               (ike_rekey.c, both ways)
+ *   IKE_SA_INIT      init, natd
+ *   IKE_AUTH         auth, config, child   (config before child: the inner
+ *                                           address goes to the data plane
+ *                                           with the SA)
+ *   INFORMATIONAL    dpd | delete | child-delete
+ *   CREATE_CHILD_SA  child-rekey | ike-rekey
+ * The gateway's requests, answered by the responder steps of:
+ *   INFORMATIONAL    dpd, child-delete, delete   (delete last: the SA dies
+ *                                                 after the answer)
+ *   CREATE_CHILD_SA  ike-rekey, child-rekey      (each takes its own kind)
+ *   on a replaced IKE SA: old-ike (ike_rekey.c)
  *
  * Timers are named events: t_dpd (2.4), t_keepalive (RFC 3948 2.3),
  * t_establish (retry after a failure, growing wait), t_retransmit
- * (ike_exchange.c), rk.t_rekey (CHILD_SA lifetime, task_rekey.c).
+ * (ike_exchange.c), rk.t_rekey (CHILD_SA lifetime, task_rekey.c),
+ * irk.t_rekey (IKE SA lifetime, ike_rekey.c).
  */
 #define LOG_TAG "ike"
 
@@ -32,13 +36,34 @@
 
 #define RETRY_MAX_MS 60000u
 
-static const struct task *const init_tasks[] = {&task_init};
+static const struct task *const init_tasks[] = {&task_init, &task_natd};
 static const struct task *const auth_tasks[] = {&task_auth, &task_config,
 						&task_child};
 static const struct task *const dpd_tasks[] = {&task_dpd};
 static const struct task *const delete_tasks[] = {&task_delete};
 
+static const struct task *const info_r[] = {&task_dpd, &task_child_delete,
+					    &task_delete};
+static const struct task *const create_r[] = {&task_ike_rekey,
+					      &task_child_rekey};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* IKE_SA_INIT and IKE_AUTH are never answered: we only initiate them. */
+const struct task *const *engine_responder(uint8_t exchange, unsigned *n)
+{
+	switch (exchange) {
+	case INFORMATIONAL:
+		*n = N(info_r);
+		return info_r;
+	case CREATE_CHILD_SA:
+		*n = N(create_r);
+		return create_r;
+	default:
+		*n = 0;
+		return NULL;
+	}
+}
 
 static void start_sa(struct ike_engine *e);
 
@@ -60,8 +85,38 @@ static uint64_t retry_ms(const struct ike_engine *e)
 	return ms < RETRY_MAX_MS ? (uint64_t)ms : RETRY_MAX_MS;
 }
 
+/* keyingtries: after that many failed attempts in a row, wait for `up`. */
+static bool give_up(struct ike_engine *e)
+{
+	unsigned n = ++e->attempts_failed;
+	size_t l = strlen(e->last_error);
+
+	if (!e->conf->keyingtries || n < e->conf->keyingtries)
+		return false;
+	log_warn("giving up after %u failed attempt%s (keyingtries); "
+		 "`mobctl mobiked up` tries again",
+		 n, n == 1 ? "" : "s");
+	snprintf(e->last_error + l, sizeof(e->last_error) - l,
+		 "%sgave up after %u attempts", l ? "; " : "", n);
+	e->want_up = false;
+	return true;
+}
+
+static void retry_later(struct ike_engine *e)
+{
+	e->failures++;
+	/* Several gateways: try the next one (in order of use). */
+	if (e->conf->n_gateway > 1)
+		e->gw = (e->gw + 1) % e->conf->n_gateway;
+	log_info("retrying in %llu ms", (unsigned long long)retry_ms(e));
+	timer_arm_ms(e->loop, &e->sa.t_establish, retry_ms(e));
+}
+
 void engine_sa_dead(struct ike_engine *e, const char *why)
 {
+	bool attempt =
+	    e->sa.state == IKE_ST_INIT_SENT || e->sa.state == IKE_ST_AUTH_SENT;
+
 	exchange_abort(e);
 	child_uninstall(e);
 	timer_cancel(e->loop, &e->sa.t_dpd);
@@ -71,14 +126,19 @@ void engine_sa_dead(struct ike_engine *e, const char *why)
 		log_warn("IKE SA with the gateway is down: %s", why);
 	set_dead(e);
 	ike_sa_clear(&e->sa);
-	if (!e->want_up)
-		return;
-	e->failures++;
-	/* Several gateways: try the next one (in order of use). */
-	if (e->conf->n_gateway > 1)
-		e->gw = (e->gw + 1) % e->conf->n_gateway;
-	log_info("retrying in %llu ms", (unsigned long long)retry_ms(e));
-	timer_arm_ms(e->loop, &e->sa.t_establish, retry_ms(e));
+	if (e->want_up && !(attempt && give_up(e)))
+		retry_later(e);
+}
+
+/* IKE messages and ESP packets we sent: either keeps the NAT mapping. */
+static uint64_t sent_count(struct ike_engine *e)
+{
+	struct dp_counters c;
+
+	memset(&c, 0, sizeof(c));
+	if (e->dp && e->sa.child.installed)
+		e->dp->ops->counters(e->dp, e->sa.child.spi_in, &c);
+	return e->stats.tx + c.out_packets;
 }
 
 static void keepalive_arm(struct ike_engine *e)
@@ -93,12 +153,14 @@ void engine_sa_established(struct ike_engine *e)
 	if (ike_sa_set_state(&e->sa, IKE_ST_ESTABLISHED))
 		return;
 	e->failures = 0;
+	e->attempts_failed = 0;
 	e->last_error[0] = 0;
 	e->established_ns = mono_ns();
 	e->stats.established++;
 	if (e->conf->dpd_delay_s)
 		timer_arm_ms(e->loop, &e->sa.t_dpd,
 			     (uint64_t)e->conf->dpd_delay_s * 1000);
+	e->ka_sent = sent_count(e);
 	keepalive_arm(e);
 	ike_rekey_arm(e);
 }
@@ -159,9 +221,8 @@ static void start_sa(struct ike_engine *e)
 		snprintf(e->last_error, sizeof(e->last_error),
 			 "no route to the gateway");
 		e->want_up = e->want_up && e->conf->n_gateway;
-		e->failures++;
-		if (e->want_up)
-			timer_arm_ms(e->loop, &sa->t_establish, retry_ms(e));
+		if (e->want_up && !give_up(e))
+			retry_later(e);
 		return;
 	}
 	ike_sa_set_state(sa, IKE_ST_INIT_SENT);
@@ -200,20 +261,25 @@ static void dpd_cb(void *owner)
 	}
 	log_debug("DPD: %llu s without a message from the gateway",
 		  (unsigned long long)e->conf->dpd_delay_s);
-	if (exchange_start(e, INFORMATIONAL, dpd_tasks, N(dpd_tasks),
-			   dpd_done))
+	if (exchange_start(e, INFORMATIONAL, dpd_tasks, N(dpd_tasks), dpd_done))
 		engine_sa_dead(e, "cannot build DPD request");
 }
 
-/* RFC 3948 2.3: one 0xFF octet keeps the NAT mapping of port 4500. */
+/* RFC 3948 2.3: one 0xFF octet keeps the NAT mapping of port 4500.  It
+ * is needed only when nothing else went out for keepalive_s (RFC 3948 4):
+ * our IKE messages and ESP packets use the same mapping. */
 static void keepalive_cb(void *owner)
 {
 	static const uint8_t ka = 0xff;
 	struct ike_engine *e = owner;
+	uint64_t n;
 
 	if (e->sa.state != IKE_ST_ESTABLISHED || !e->sa.natt)
 		return;
-	e->io.send(e->io.arg, &ka, 1, &e->sa.remote, true, false);
+	n = sent_count(e);
+	if (n == e->ka_sent)
+		e->io.send(e->io.arg, &ka, 1, &e->sa.remote, true, false);
+	e->ka_sent = n;
 	keepalive_arm(e);
 }
 
@@ -249,6 +315,7 @@ int ike_engine_up(struct ike_engine *e)
 		return -ENOENT;
 	e->want_up = true;
 	e->failures = 0;
+	e->attempts_failed = 0;
 	if (e->sa.state == IKE_ST_IDLE || e->sa.state == IKE_ST_DEAD) {
 		timer_cancel(e->loop, &e->sa.t_establish);
 		start_sa(e);
@@ -305,24 +372,35 @@ void ike_engine_input(struct ike_engine *e, const uint8_t *pkt, size_t len,
 	(void)remote;
 }
 
+/* RFC 4301 4.4.2.1: at the soft limit (90% of child_lifetime_bytes /
+ * _packets) a replacement is negotiated; at the hard limit the SA may not
+ * carry another packet (the data plane already refuses) and is deleted.
+ * A replaced SA just goes; without a replacement for the current one the
+ * tunnel is gone, so the IKE SA is deleted and established anew. */
 void ike_engine_dp_event(void *arg, uint32_t spi_in, int ev)
 {
 	struct ike_engine *e = arg;
+	bool current = e->sa.child.installed && e->sa.child.spi_in == spi_in;
 
-	if (ev == DP_EV_SOFT_EXPIRE && e->sa.child.installed &&
-	    e->sa.child.spi_in == spi_in && !e->rk.active) {
+	if (ev == DP_EV_SOFT_EXPIRE && current && !e->rk.active) {
 		log_info("CHILD_SA %08x_i soft limit reached: rekeying",
 			 spi_in);
 		if (rekey_start(e))
 			rekey_arm_soon(e);
 		return;
 	}
-	if (ev == DP_EV_HARD_EXPIRE && e->sa.child.installed &&
-	    e->sa.child.spi_in == spi_in) {
-		log_warn("CHILD_SA %08x_i expired: re-establishing", spi_in);
-		delete_oneshot(e);
-		engine_sa_dead(e, "CHILD_SA lifetime expired");
+	if (ev != DP_EV_HARD_EXPIRE || !child_by_spi_in(e, spi_in))
+		return;
+	if (!current) {
+		log_info("replaced CHILD_SA %08x_i hit its hard limit", spi_in);
+		child_remove(e, spi_in);
+		return;
 	}
+	log_warn("CHILD_SA %08x_i expired: re-establishing", spi_in);
+	snprintf(e->last_error, sizeof(e->last_error),
+		 "CHILD_SA hard lifetime reached before its rekey");
+	delete_oneshot(e);
+	engine_sa_dead(e, "CHILD_SA lifetime expired");
 }
 
 int ike_engine_rekey(struct ike_engine *e)
@@ -398,7 +476,8 @@ static void jw_ts(struct jw *w, const char *key, const struct ike_ts_set *t)
 
 	jw_arr_begin(w, key);
 	for (unsigned i = 0; i < t->n; i++) {
-		snprintf(buf, sizeof(buf), "%s-%s", ipaddr_str(&t->ts[i].start, a),
+		snprintf(buf, sizeof(buf), "%s-%s",
+			 ipaddr_str(&t->ts[i].start, a),
 			 ipaddr_str(&t->ts[i].end, b));
 		jw_str(w, NULL, buf);
 	}

@@ -4,9 +4,9 @@
  * (2.1, 2.4), and take the response: parse, verify and decrypt, check the
  * payload placement, and only then run the tasks' process steps.  A
  * message failing any of those checks is dropped without touching SA
- * state (2.21).  Requests from the gateway (INFORMATIONAL) are answered
- * by the responder steps; the answer is cached and replayed for a
- * retransmitted request (2.1).
+ * state (2.21).  Requests from the gateway are answered by the responder
+ * steps of the task list ike.c names for their exchange type; the answer
+ * is cached and replayed for a retransmitted request (2.1).
  */
 #define LOG_TAG "ike"
 
@@ -55,6 +55,32 @@ static int seal(struct ike_engine *e, const struct ike_hdr *h,
 	return sk_ike_seal(c, out, cap, lay.iv_off, ilen, olen);
 }
 
+/* RFC 7383 2.5: SKF fragments when the peer takes them and the message
+ * would exceed the configured datagram size; one SK message otherwise. */
+static int seal_or_fragment(struct ike_engine *e, const struct ike_hdr *h,
+			    const uint8_t *inner, size_t ilen, uint8_t first,
+			    uint8_t *out, size_t cap, size_t *olen)
+{
+	size_t max = frag_max_len(e, h->exchange);
+	int n;
+
+	if (max && IKE_HDR_LEN + IKE_PAYLOAD_HDR_LEN +
+			   sk_ike_sealed_len(e->sa.sk_out, ilen) >
+		       max) {
+		n = ike_frag_seal(e->sa.sk_out, h, inner, ilen, first, max, out,
+				  cap, olen);
+		if (n > 0) {
+			log_debug("%s #%u: %zu octets in %d fragments",
+				  ike_exchange_name(h->exchange), h->msgid,
+				  ilen, n);
+			return 0;
+		}
+		log_warn("%s #%u: cannot fragment, sending it whole",
+			 ike_exchange_name(h->exchange), h->msgid);
+	}
+	/* 2.4: leave room for the IV, padding and ICV. */
+	return seal(e, h, inner, ilen, first, out, cap - 64, olen);
+}
 
 /* A whole message: plaintext for IKE_SA_INIT, SK-protected otherwise. */
 static int build_msg(struct ike_engine *e, const struct ike_hdr *h,
@@ -82,8 +108,7 @@ static int build_msg(struct ike_engine *e, const struct ike_hdr *h,
 	rc = fn(e, &b, arg);
 	if (rc || ike_build_end(&b) != IKE_OK)
 		return -1;
-	/* 2.4: leave room for the IV, padding and ICV. */
-	rc = seal(e, h, inner, w.len, b.first, out, cap - 64, olen);
+	rc = seal_or_fragment(e, h, inner, w.len, b.first, out, cap, olen);
 	memset(inner, 0, w.len);
 	return rc;
 }
@@ -92,7 +117,7 @@ static int build_msg(struct ike_engine *e, const struct ike_hdr *h,
 int exchange_send_oneshot(struct ike_engine *e, uint8_t type, build_fn fn,
 			  void *arg)
 {
-	uint8_t out[IKE_MAX_MSG];
+	uint8_t out[IKE_MAX_WIRE];
 	struct ike_hdr h;
 	size_t n;
 
@@ -103,14 +128,22 @@ int exchange_send_oneshot(struct ike_engine *e, uint8_t type, build_fn fn,
 	return exchange_send_raw(e, out, n);
 }
 
+/* One message, or the fragments of one end to end (RFC 7383). */
 int exchange_send_raw(struct ike_engine *e, const uint8_t *p, size_t n)
 {
-	int rc = e->io.send(e->io.arg, p, n, &e->sa.remote, e->sa.natt,
-			    e->sa.natt);
+	size_t one;
+	int rc = 0, r;
 
-	e->stats.tx++;
-	if (rc < 0)
-		log_debug("send to gateway failed: %s", strerror(-rc));
+	for (; n; p += one, n -= one) {
+		one = ike_wire_next(p, n);
+		r = e->io.send(e->io.arg, p, one, &e->sa.remote, e->sa.natt,
+			       e->sa.natt);
+		e->stats.tx++;
+		if (r < 0) {
+			log_debug("send to gateway failed: %s", strerror(-r));
+			rc = r;
+		}
+	}
 	return rc;
 }
 
@@ -139,6 +172,7 @@ static int send_request(struct ike_engine *e)
 	log_debug("sending %s request #%u (%zu bytes)",
 		  ike_exchange_name(e->x.type), e->sa.req_id, e->x.len);
 	e->x.tries = 0;
+	e->x.ignored[0] = 0;
 	e->x.wait_ms = e->conf->retransmit.timeout_ms;
 	timer_arm_ms(e->loop, &e->sa.t_retransmit, e->x.wait_ms);
 	exchange_send_raw(e, e->x.pkt, e->x.len);
@@ -166,6 +200,7 @@ void exchange_abort(struct ike_engine *e)
 {
 	e->x.active = false;
 	timer_cancel(e->loop, &e->sa.t_retransmit);
+	ike_defrag_reset(&e->frag.resp);
 }
 
 static void finish(struct ike_engine *e, int rc)
@@ -175,6 +210,19 @@ static void finish(struct ike_engine *e, int rc)
 	exchange_abort(e);
 	if (done)
 		done(e, rc);
+}
+
+/* Giving up names the last response we ignored, if any (TASK_IGNORE). */
+static void give_up_reason(struct ike_engine *e)
+{
+	const char *x = ike_exchange_name(e->x.type);
+
+	if (e->x.ignored[0])
+		snprintf(e->last_error, sizeof(e->last_error), "%s: %s", x,
+			 e->x.ignored);
+	else
+		snprintf(e->last_error, sizeof(e->last_error),
+			 "no response to %s", x);
 }
 
 /* 2.4: retransmit the identical bytes with a growing wait; give up after
@@ -187,11 +235,10 @@ void exchange_retransmit_cb(void *owner)
 	if (!e->x.active)
 		return;
 	if (e->x.tries >= r->tries) {
-		log_warn("%s request #%u: no response after %u retransmits",
+		log_warn("%s request #%u: no %sresponse after %u retransmits",
 			 ike_exchange_name(e->x.type), e->sa.req_id,
-			 e->x.tries);
-		snprintf(e->last_error, sizeof(e->last_error),
-			 "no response to %s", ike_exchange_name(e->x.type));
+			 e->x.ignored[0] ? "acceptable " : "", e->x.tries);
+		give_up_reason(e);
 		finish(e, -ETIMEDOUT);
 		return;
 	}
@@ -225,13 +272,16 @@ static void drop(struct ike_engine *e, const char *why)
 }
 
 /* Verify + decrypt the SK payload in place and parse its content.  The
- * ICV is checked before anything is decrypted (sk_ike_open). */
+ * ICV is checked before anything is decrypted (sk_ike_open).  An SKF
+ * fragment goes to d: IKE_FRAG_PENDING until its message is complete. */
 static int open_sk(struct ike_engine *e, struct ike_msg *m, uint8_t *pkt,
-		   size_t len)
+		   size_t len, struct ike_defrag *d)
 {
 	const uint8_t *inner;
 	size_t ilen, hdr_len;
 
+	if (m->has_skf && e->sa.sk_in)
+		return frag_open(e, d, m, pkt, len);
 	if (!m->has_sk || !e->sa.sk_in)
 		return -1;
 	hdr_len = (size_t)(m->sk.body.p - pkt);
@@ -246,8 +296,8 @@ int exchange_open(struct ike_engine *e, struct ike_msg *m, uint8_t *pkt,
 	uint8_t bad = 0;
 
 	if (ike_parse(m, pkt, len) != IKE_OK ||
-	    ike_check_outer(m, response, &bad) != IKE_OK || !m->has_sk ||
-	    open_sk(e, m, pkt, len) != IKE_OK ||
+	    ike_check_outer(m, response, &bad) != IKE_OK ||
+	    open_sk(e, m, pkt, len, &e->frag.other) != IKE_OK ||
 	    ike_check_placement(m, response, &bad) != IKE_OK)
 		return -1;
 	return 0;
@@ -274,6 +324,12 @@ static void run_process(struct ike_engine *e, const struct ike_msg *m)
 			timer_cancel(e->loop, &e->sa.t_retransmit);
 			if (send_request(e))
 				finish(e, -EINVAL);
+			return;
+		}
+		if (rc == TASK_IGNORE) { /* retransmissions go on */
+			e->stats.dropped++;
+			log_debug("%s: response ignored: %s", t->name,
+				  e->x.ignored);
 			return;
 		}
 		if (rc != TASK_DONE) {
@@ -305,7 +361,9 @@ static void response_in(struct ike_engine *e, const struct ike_hdr *h,
 	if (rc == IKE_OK && h->exchange != IKE_SA_INIT) {
 		rc = ike_check_outer(&m, true, &bad);
 		if (rc == IKE_OK)
-			rc = open_sk(e, &m, pkt, len);
+			rc = open_sk(e, &m, pkt, len, &e->frag.resp);
+		if (rc == IKE_FRAG_PENDING)
+			return;
 		if (rc == -1)
 			return drop(e, "integrity check failed");
 	}
@@ -318,6 +376,8 @@ static void response_in(struct ike_engine *e, const struct ike_hdr *h,
 	}
 	e->stats.rx++;
 	authenticated_rx(e);
+	if (h->exchange == IKE_SA_INIT)
+		frag_note_init(e, &m);
 	e->cur_pkt = pkt;
 	e->cur_len = len;
 	run_process(e, &m);
@@ -327,16 +387,17 @@ static void response_in(struct ike_engine *e, const struct ike_hdr *h,
 /* --- requests from the gateway ------------------------------------------- */
 
 struct resp_arg {
-	const struct ike_msg *m;
 	uint16_t error; /* answer with just this notify */
 	uint8_t error_data;
-	bool kill_sa;
+	const struct task *const *tasks; /* otherwise: their build_r steps */
+	unsigned ntasks;
 };
 
 static int build_response(struct ike_engine *e, struct ike_builder *b,
 			  void *arg)
 {
 	struct resp_arg *a = arg;
+	const struct task *t;
 	struct ike_notify_pl n;
 
 	if (a->error) {
@@ -347,18 +408,39 @@ static int build_response(struct ike_engine *e, struct ike_builder *b,
 			n.data.len = 1;
 		}
 		ike_build_notify(b, &n);
-	} else if (a->m->hdr.exchange == INFORMATIONAL) {
-		info_respond(e, a->m, b, &a->kill_sa);
-	} else {
-		rekey_respond(e, a->m, b); /* CREATE_CHILD_SA */
+		return b->failed ? -1 : 0;
+	}
+	for (unsigned i = 0; i < a->ntasks; i++) {
+		t = a->tasks[i];
+		if (t->build_r && t->build_r(e, b)) {
+			log_err("%s: building the response failed", t->name);
+			return -1;
+		}
 	}
 	return b->failed ? -1 : 0;
+}
+
+/* Every task reads the request before any answer is built. */
+static void process_request(struct ike_engine *e, const struct ike_msg *m,
+			    const struct resp_arg *a)
+{
+	memset(&e->ans, 0, sizeof(e->ans));
+	for (unsigned i = 0; i < a->ntasks; i++)
+		if (a->tasks[i]->process_r)
+			a->tasks[i]->process_r(e, m);
+}
+
+static void request_done(struct ike_engine *e, const struct resp_arg *a)
+{
+	for (unsigned i = 0; i < a->ntasks; i++)
+		if (a->tasks[i]->done_r)
+			a->tasks[i]->done_r(e);
 }
 
 static void respond(struct ike_engine *e, const struct ike_hdr *rh,
 		    struct resp_arg *a)
 {
-	uint8_t out[IKE_MAX_MSG];
+	uint8_t out[IKE_MAX_WIRE];
 	struct ike_hdr h;
 	size_t n;
 
@@ -373,6 +455,24 @@ static void respond(struct ike_engine *e, const struct ike_hdr *rh,
 	exchange_send_raw(e, out, n);
 }
 
+/* RFC 7383 2.6.1: the answer again for fragment 1 only. */
+static void retransmitted_fragment(struct ike_engine *e,
+				   const struct ike_hdr *h, struct ike_msg *m,
+				   uint8_t *pkt, size_t len)
+{
+	int rc = frag_retransmit(e, m, pkt, len);
+
+	if (rc < 0)
+		return drop(e, "integrity check failed");
+	e->stats.rx++;
+	authenticated_rx(e);
+	if (!rc)
+		return;
+	log_debug("retransmitted request #%u: resending the response",
+		  h->msgid);
+	exchange_send_raw(e, e->sa.resp_cache, e->sa.resp_cache_len);
+}
+
 static bool peer_may_request(const struct ike_engine *e)
 {
 	return (e->sa.state == IKE_ST_ESTABLISHED ||
@@ -380,17 +480,36 @@ static bool peer_may_request(const struct ike_engine *e)
 	       e->sa.sk_in;
 }
 
-static void request_in(struct ike_engine *e, const struct ike_hdr *h,
-		       uint8_t *pkt, size_t len)
+/* 2.21.2, 2.5: an authenticated request that fails the placement check
+ * gets just the error notify, no task sees it.  -1: not even that. */
+static int placement_error(const struct ike_hdr *h, const struct ike_msg *m,
+			   int rc, uint8_t bad, struct resp_arg *a)
 {
-	struct resp_arg a = {0};
+	if (rc == IKE_OK)
+		return 0;
+	a->ntasks = 0;
+	if (rc == IKE_ECRITICAL) {
+		a->error = IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD;
+		a->error_data = m->critical_type;
+		return 0;
+	}
+	log_info("%s request: %s (%s)", ike_exchange_name(h->exchange),
+		 ike_err_name(rc), ike_payload_name(bad));
+	a->error = ike_err_notify(rc, h);
+	return a->error ? 0 : -1;
+}
+
+void exchange_request(struct ike_engine *e, const struct ike_hdr *h,
+		      uint8_t *pkt, size_t len, const struct task *const *tasks,
+		      unsigned n)
+{
+	struct resp_arg a = {.tasks = tasks, .ntasks = n};
 	struct ike_msg m;
 	uint8_t bad = 0;
 	bool retransmit;
 	int rc;
 
-	if (!peer_may_request(e) || h->exchange == IKE_SA_INIT ||
-	    h->exchange == IKE_AUTH || !peer_flag_ok(e, h))
+	if (!peer_may_request(e) || !n || !peer_flag_ok(e, h))
 		return drop(e, "unexpected request");
 	retransmit = e->sa.resp_cached && h->msgid == e->sa.resp_cache_id;
 	if (!retransmit && h->msgid != e->sa.peer_req_id)
@@ -398,10 +517,14 @@ static void request_in(struct ike_engine *e, const struct ike_hdr *h,
 	rc = ike_parse(&m, pkt, len);
 	if (rc == IKE_OK)
 		rc = ike_check_outer(&m, false, &bad);
-	if (rc != IKE_OK || !m.has_sk)
+	if (rc != IKE_OK || !(m.has_sk || m.has_skf))
 		/* 2.21.1-2: unauthenticated: never answered or acted on. */
 		return drop(e, "unprotected or malformed request");
-	rc = open_sk(e, &m, pkt, len);
+	if (retransmit && m.has_skf)
+		return retransmitted_fragment(e, h, &m, pkt, len);
+	rc = open_sk(e, &m, pkt, len, &e->frag.req);
+	if (rc == IKE_FRAG_PENDING)
+		return;
 	if (rc == -1)
 		return drop(e, "integrity check failed");
 	e->stats.rx++;
@@ -414,21 +537,20 @@ static void request_in(struct ike_engine *e, const struct ike_hdr *h,
 	}
 	if (rc == IKE_OK)
 		rc = ike_check_placement(&m, false, &bad);
-	if (rc == IKE_ECRITICAL) {
-		a.error = IKE_N_UNSUPPORTED_CRITICAL_PAYLOAD; /* 2.5 */
-		a.error_data = m.critical_type;
-	} else if (rc != IKE_OK) {
-		log_info("%s request: %s (%s)", ike_exchange_name(h->exchange),
-			 ike_err_name(rc), ike_payload_name(bad));
-		a.error = ike_err_notify(rc, h);
-		if (!a.error)
-			return drop(e, "malformed request");
-	}
-	a.m = &m;
+	if (placement_error(h, &m, rc, bad, &a))
+		return drop(e, "malformed request");
+	process_request(e, &m, &a);
 	respond(e, h, &a);
-	ike_rekey_commit(e); /* an IKE SA rekey answered: switch (2.18) */
-	if (a.kill_sa)
-		engine_sa_dead(e, "deleted by the gateway");
+	request_done(e, &a);
+}
+
+static void request_in(struct ike_engine *e, const struct ike_hdr *h,
+		       uint8_t *pkt, size_t len)
+{
+	unsigned n = 0;
+	const struct task *const *tasks = engine_responder(h->exchange, &n);
+
+	exchange_request(e, h, pkt, len, tasks, n);
 }
 
 void exchange_input(struct ike_engine *e, uint8_t *pkt, size_t len,

@@ -109,21 +109,6 @@ static void old_cb(void *owner)
 	old_free(e);
 }
 
-static int empty_build(struct ike_engine *e, struct ike_builder *b,
-		       void *arg)
-{
-	const uint16_t *err = arg;
-	struct ike_notify_pl n;
-
-	(void)e;
-	if (err && *err) {
-		memset(&n, 0, sizeof(n));
-		n.type = *err;
-		ike_build_notify(b, &n);
-	}
-	return b->failed ? -1 : 0;
-}
-
 static int delete_ike_build(struct ike_engine *e, struct ike_builder *b,
 			    void *arg)
 {
@@ -137,52 +122,50 @@ static int delete_ike_build(struct ike_engine *e, struct ike_builder *b,
 	return b->failed ? -1 : 0;
 }
 
-/* Runs with the old SA swapped into e->sa; true: drop the old SA. */
-static bool old_request(struct ike_engine *e, const struct ike_hdr *h,
-			uint8_t *pkt, size_t len)
+/* The replaced SA answers only what lets it go: its D(IKE) gets the
+ * empty answer, anything else INFORMATIONAL an empty one too, and a
+ * CREATE_CHILD_SA on it TEMPORARY_FAILURE (the new SA is the one to
+ * use).  Runs with the old SA swapped into e->sa. */
+static void old_process_r(struct ike_engine *e, const struct ike_msg *m)
 {
-	uint8_t out[IKE_MAX_MSG];
-	struct ike_msg m;
-	uint16_t err = 0;
-	bool del = false;
-	size_t n;
-
-	if (exchange_open(e, &m, pkt, len, false))
-		return false; /* 2.21: unauthenticated, never acted on */
-	if (e->sa.resp_cached && h->msgid == e->sa.resp_cache_id) {
-		exchange_send_raw(e, e->sa.resp_cache, e->sa.resp_cache_len);
-		return false;
+	if (m->hdr.exchange != INFORMATIONAL) {
+		e->ans.old_error = IKE_N_TEMPORARY_FAILURE;
+		return;
 	}
-	if (h->msgid != e->sa.peer_req_id)
-		return false;
-	if (h->exchange == INFORMATIONAL) {
-		for (unsigned i = 0; i < m.ndelete; i++)
-			del |= m.del[i].protocol == IKE_PROTO_IKE;
-	} else {
-		err = IKE_N_TEMPORARY_FAILURE;
-	}
-	if (exchange_build(e, h->exchange, h->msgid, true, empty_build, &err,
-			   out, sizeof(out), &n))
-		return false;
-	e->sa.peer_req_id = h->msgid + 1;
-	if (ike_sa_keep(&e->sa.resp_cache, &e->sa.resp_cache_len, out, n) == 0) {
-		e->sa.resp_cached = true;
-		e->sa.resp_cache_id = h->msgid;
-	}
-	exchange_send_raw(e, out, n);
-	if (del)
+	for (unsigned i = 0; i < m->ndelete; i++)
+		if (m->del[i].protocol == IKE_PROTO_IKE)
+			e->irk.old.gone = true;
+	if (e->irk.old.gone)
 		log_info("gateway deleted the old IKE SA %016llx_i %016llx_r",
 			 (unsigned long long)e->sa.spi_i,
 			 (unsigned long long)e->sa.spi_r);
-	return del;
 }
+
+static int old_build_r(struct ike_engine *e, struct ike_builder *b)
+{
+	struct ike_notify_pl n;
+
+	if (e->ans.old_error) {
+		memset(&n, 0, sizeof(n));
+		n.type = e->ans.old_error;
+		ike_build_notify(b, &n);
+	}
+	return b->failed ? -1 : 0;
+}
+
+const struct task task_old_ike = {
+    .name = "ike-old",
+    .process_r = old_process_r,
+    .build_r = old_build_r,
+};
+
+static const struct task *const old_tasks[] = {&task_old_ike};
 
 bool ike_rekey_old_input(struct ike_engine *e, const struct ike_hdr *h,
 			 uint8_t *pkt, size_t len)
 {
 	struct old_ike *o = &e->irk.old;
 	struct ike_msg m;
-	bool gone = false;
 
 	if (!o->active || h->spi_i != o->spi_i || h->spi_r != o->spi_r)
 		return false;
@@ -191,17 +174,18 @@ bool ike_rekey_old_input(struct ike_engine *e, const struct ike_hdr *h,
 		return true;
 	}
 	swap_old(e);
-	if (!(h->flags & IKE_FLAG_RESPONSE))
-		gone = old_request(e, h, pkt, len);
-	else if (o->deleting && h->msgid == e->sa.req_id &&
-		 h->exchange == INFORMATIONAL &&
-		 !exchange_open(e, &m, pkt, len, true)) {
+	o->gone = false;
+	if (!(h->flags & IKE_FLAG_RESPONSE)) {
+		exchange_request(e, h, pkt, len, old_tasks, 1);
+	} else if (o->deleting && h->msgid == e->sa.req_id &&
+		   h->exchange == INFORMATIONAL &&
+		   !exchange_open(e, &m, pkt, len, true)) {
 		log_info("old IKE SA %016llx_i deleted",
 			 (unsigned long long)e->sa.spi_i);
-		gone = true;
+		o->gone = true;
 	}
 	swap_old(e);
-	if (gone)
+	if (o->gone)
 		old_free(e);
 	return true;
 }
@@ -279,14 +263,12 @@ static int derive(struct ike_engine *e, const uint8_t *gir, size_t glen,
 	OPENSSL_cleanse(seed, sizeof(seed));
 	if (rc)
 		return -1;
-	n->sk_out = sk_ctx_new(n->suite.encr, n->suite.integ,
-			       n->responder ? k->sk_er : k->sk_ei, k->e_len,
-			       n->responder ? k->sk_ar : k->sk_ai, k->a_len,
-			       SK_OUT);
-	n->sk_in = sk_ctx_new(n->suite.encr, n->suite.integ,
-			      n->responder ? k->sk_ei : k->sk_er, k->e_len,
-			      n->responder ? k->sk_ai : k->sk_ar, k->a_len,
-			      SK_IN);
+	n->sk_out = sk_ctx_new(
+	    n->suite.encr, n->suite.integ, n->responder ? k->sk_er : k->sk_ei,
+	    k->e_len, n->responder ? k->sk_ar : k->sk_ai, k->a_len, SK_OUT);
+	n->sk_in = sk_ctx_new(
+	    n->suite.encr, n->suite.integ, n->responder ? k->sk_ei : k->sk_er,
+	    k->e_len, n->responder ? k->sk_ai : k->sk_ar, k->a_len, SK_IN);
 	return n->sk_out && n->sk_in ? 0 : -1;
 }
 
@@ -392,15 +374,13 @@ static void build_prop(struct ike_proposal *p, uint8_t num, uint64_t spi,
 	add_trans(p, IKE_TRANS_DH, pc->dh, 0);
 }
 
-struct rsp {
-	struct ike_sa_pl answer;
-	uint8_t nr[IKE_NONCE_LEN];
-	struct dh *d;
-	uint16_t group;
-};
+bool ike_rekey_request(const struct ike_msg *m)
+{
+	return m->sa.nprop && m->sa.prop[0].protocol == IKE_PROTO_IKE;
+}
 
 static uint16_t accept_ike(struct ike_engine *e, const struct ike_msg *m,
-			   struct rsp *r)
+			   struct ike_rekey_r *r)
 {
 	struct ike_new *n = &e->irk.next;
 	const struct ike_proposal_conf *pc;
@@ -439,45 +419,56 @@ static uint16_t accept_ike(struct ike_engine *e, const struct ike_msg *m,
 	return 0;
 }
 
-void ike_rekey_respond(struct ike_engine *e, const struct ike_msg *m,
-		       struct ike_builder *b)
+static void irk_process_r(struct ike_engine *e, const struct ike_msg *m)
 {
-	struct ike_notify_pl nt;
-	struct ike_chunk nonce;
-	struct ike_ke ke;
-	struct rsp r;
-	uint16_t err, be;
-	size_t klen;
+	struct ike_rekey_r *r = &e->ans.irk;
 
-	memset(&r, 0, sizeof(r));
-	err = accept_ike(e, m, &r);
-	if (err) {
-		next_free(&e->irk.next);
-		memset(&nt, 0, sizeof(nt));
-		nt.type = err;
-		if (err == IKE_N_INVALID_KE_PAYLOAD) {
-			be = htobe16(r.group);
-			nt.data = (struct ike_chunk){(const uint8_t *)&be, 2};
-		}
-		ike_build_notify(b, &nt);
-		log_info("gateway's IKE SA rekey refused: %s",
-			 ike_notify_name(err));
-	} else {
-		nonce = (struct ike_chunk){r.nr, sizeof(r.nr)};
-		ke.group = r.group;
-		ke.data.p = dh_public(r.d, &klen);
-		ke.data.len = klen;
-		ike_build_sa(b, &r.answer);
-		ike_build_nonce(b, &nonce);
-		ike_build_ke(b, &ke);
-		e->irk.next.ready = !b->failed;
-	}
-	dh_free(r.d);
+	if (!ike_rekey_request(m))
+		return; /* a CHILD_SA rekey: task_rekey.c */
+	r->mine = true;
+	r->error = accept_ike(e, m, r);
+	if (!r->error)
+		return;
+	next_free(&e->irk.next);
+	log_info("gateway's IKE SA rekey refused: %s",
+		 ike_notify_name(r->error));
 }
 
-void ike_rekey_commit(struct ike_engine *e)
+static int irk_build_r(struct ike_engine *e, struct ike_builder *b)
 {
-	if (!e->irk.next.ready || !e->irk.next.responder)
+	const struct ike_rekey_r *r = &e->ans.irk;
+	struct ike_chunk nonce = {r->nr, sizeof(r->nr)};
+	uint16_t be = htobe16(r->group);
+	struct ike_notify_pl nt;
+	struct ike_ke ke;
+	size_t klen;
+
+	if (!r->mine)
+		return 0;
+	if (r->error) {
+		memset(&nt, 0, sizeof(nt));
+		nt.type = r->error;
+		if (r->error == IKE_N_INVALID_KE_PAYLOAD)
+			nt.data = (struct ike_chunk){(const uint8_t *)&be, 2};
+		ike_build_notify(b, &nt);
+		return b->failed ? -1 : 0;
+	}
+	ke.group = r->group;
+	ke.data.p = dh_public(r->d, &klen);
+	ke.data.len = klen;
+	ike_build_sa(b, &r->answer);
+	ike_build_nonce(b, &nonce);
+	ike_build_ke(b, &ke);
+	e->irk.next.ready = !b->failed;
+	return b->failed ? -1 : 0;
+}
+
+/* After the answer went out on the old SA: the new one takes over. */
+static void irk_done_r(struct ike_engine *e)
+{
+	dh_free(e->ans.irk.d);
+	e->ans.irk.d = NULL;
+	if (!e->ans.irk.mine || !e->irk.next.ready || !e->irk.next.responder)
 		return;
 	switch_sa(e);
 	e->stats.ike_rekeys_r++;
@@ -620,13 +611,25 @@ static int irk_invalid_ke(struct ike_engine *e, const struct ike_notify_pl *n)
 	return TASK_RETRY;
 }
 
+/* The one proposal of ours the gateway chose, exactly (1.3.2). */
+static const struct ike_proposal_conf *chosen(const struct ike_engine *e,
+					      const struct ike_msg *m)
+{
+	const struct ike_proposal *p = &m->sa.prop[0];
+
+	for (size_t i = 0; m->sa.nprop == 1 && i < e->conf->n_ike; i++)
+		if (offer_has(p, &e->conf->ike[i]) &&
+		    p->ntrans == (is_aead(&e->conf->ike[i]) ? 3 : 4))
+			return &e->conf->ike[i];
+	return NULL;
+}
+
 static int irk_process(struct ike_engine *e, const struct ike_msg *m)
 {
 	struct ike_rekey *k = &e->irk;
 	struct ike_new *n = &k->next;
-	const struct ike_proposal_conf *pc = NULL;
+	const struct ike_proposal_conf *pc;
 	const struct ike_notify_pl *nt;
-	const struct ike_proposal *p;
 	uint8_t gir[512];
 	uint64_t spi;
 	int rc;
@@ -639,16 +642,12 @@ static int irk_process(struct ike_engine *e, const struct ike_msg *m)
 		return irk_fail("SA, KE or Nr missing");
 	if (m->nonce.len < 16 || m->nonce.len > IKE_NONCE_MAX)
 		return irk_fail("bad nonce length");
-	p = &m->sa.prop[0];
-	for (size_t i = 0; m->sa.nprop == 1 && i < e->conf->n_ike && !pc; i++)
-		if (offer_has(p, &e->conf->ike[i]) &&
-		    p->ntrans == (is_aead(&e->conf->ike[i]) ? 3 : 4))
-			pc = &e->conf->ike[i];
-	if (!pc)
-		return irk_fail("the gateway chose a proposal we did not offer");
+	if (!(pc = chosen(e, m)))
+		return irk_fail(
+		    "the gateway chose a proposal we did not offer");
 	if (m->ke.group != pc->dh || pc->dh != k->dh_group || !k->dh)
 		return irk_fail("KE of another group");
-	memcpy(&spi, p->spi, 8);
+	memcpy(&spi, m->sa.prop[0].spi, 8);
 	next_free(n);
 	n->spi_i = k->spi;
 	n->spi_r = be64toh(spi);
@@ -660,18 +659,20 @@ static int irk_process(struct ike_engine *e, const struct ike_msg *m)
 	rc = derive(e, gir, dh_shared_len(pc->dh), k->ni, sizeof(k->ni),
 		    m->nonce.p, m->nonce.len);
 	OPENSSL_cleanse(gir, sizeof(gir));
-	if (rc) {
+	if (rc)
 		next_free(n);
-		return irk_fail("key derivation failed");
-	}
-	n->ready = true;
-	return TASK_DONE;
+	else
+		n->ready = true;
+	return rc ? irk_fail("key derivation failed") : TASK_DONE;
 }
 
 const struct task task_ike_rekey = {
     .name = "ike-rekey",
     .build_i = irk_build,
     .process_i = irk_process,
+    .process_r = irk_process_r,
+    .build_r = irk_build_r,
+    .done_r = irk_done_r,
 };
 
 /* The new SA takes over; D(IKE) goes out on the old one (2.18). */

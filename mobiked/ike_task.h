@@ -1,9 +1,17 @@
 /*
  * ike_task.h - the engine's inside: tasks and exchanges (the strongSwan
- * model).  A task is one protocol feature with an initiator build step
- * (adds payloads to the request) and a process step (reads the parsed,
- * authenticated, placement-checked response).  An exchange is an ordered
- * list of tasks; the order is written down in ike.c, not in comments.
+ * model).  A task is one protocol feature with its initiator and
+ * responder steps side by side in one task_*.c (or *_rekey.c) file:
+ *   build_i    adds the task's payloads to our request
+ *   process_i  reads the parsed, authenticated, placement-checked response
+ *   process_r  reads the gateway's request (already authenticated and
+ *              checked) and decides what to answer, in e->ans
+ *   build_r    adds the task's part of the answer
+ *   done_r     after the answer went out (or could not be built)
+ * Any step may be NULL.  An exchange is an ordered list of tasks; the
+ * lists, ours and the ones answering the gateway, are written down in
+ * ike.c, not in comments.  Responder steps see every request of their
+ * exchange type and leave alone the ones that are not theirs.
  */
 #ifndef MOBIKED_IKE_TASK_H
 #define MOBIKED_IKE_TASK_H
@@ -11,6 +19,7 @@
 #include "mobiked/conf.h"
 #include "mobiked/dp.h"
 #include "mobiked/ike.h"
+#include "mobiked/ike_frag.h"
 #include "mobiked/ike_msg.h"
 #include "mobiked/ike_sa.h"
 
@@ -19,6 +28,8 @@
 enum task_rc {
 	TASK_DONE,   /* the exchange may go on */
 	TASK_RETRY,  /* resend the request rebuilt (COOKIE, INVALID_KE) */
+	TASK_IGNORE, /* an unauthenticated response we do not act on
+			(2.21.1): keep waiting, e->x.ignored says why */
 	TASK_FAILED, /* the SA cannot go on */
 };
 
@@ -26,10 +37,14 @@ struct task {
 	const char *name;
 	int (*build_i)(struct ike_engine *e, struct ike_builder *b);
 	int (*process_i)(struct ike_engine *e, const struct ike_msg *m);
+	void (*process_r)(struct ike_engine *e, const struct ike_msg *m);
+	int (*build_r)(struct ike_engine *e, struct ike_builder *b);
+	void (*done_r)(struct ike_engine *e);
 };
 
-extern const struct task task_init, task_auth, task_config, task_child,
-    task_dpd, task_delete, task_child_rekey, task_child_delete;
+extern const struct task task_init, task_natd, task_auth, task_config,
+    task_child, task_dpd, task_delete, task_child_rekey, task_child_delete,
+    task_ike_rekey, task_old_ike;
 
 typedef void (*exchange_done_cb)(struct ike_engine *e, int rc);
 
@@ -40,14 +55,54 @@ struct ike_xchg {
 	const struct task *tasks[IKE_MAX_TASKS];
 	unsigned ntasks;
 	exchange_done_cb done;
-	uint8_t pkt[IKE_MAX_MSG]; /* as sent, for retransmission */
+	/* as sent, for retransmission: the fragments end to end, if any */
+	uint8_t pkt[IKE_MAX_WIRE];
 	size_t len;
 	unsigned tries;
 	uint64_t wait_ms;
+	char ignored[96]; /* the last response not acted on (TASK_IGNORE) */
 };
 
-/* Our CHILD_SA rekey (task_rekey.c) and the collision facts the
- * responder side (rekey_respond.c) records for it (RFC 7296 2.8.1). */
+/* The gateway's CREATE_CHILD_SA rekeying a CHILD_SA (task_rekey.c). */
+struct child_rekey_r {
+	bool mine;	/* a CHILD_SA rekey, not an IKE SA one */
+	uint16_t error; /* the notify to refuse with, 0: accepted */
+	uint16_t error_dh;
+	struct ike_notify_pl rekey_sa; /* N(REKEY_SA) of the request */
+	struct ike_child *old;
+	struct ike_child nc;
+	struct ike_sa_pl answer;
+	struct ike_ts_set tsi, tsr; /* the request's, echoed */
+	uint16_t dh;
+	struct dh *d;
+	uint8_t nr[IKE_NONCE_LEN];
+	uint8_t gir[512];
+	size_t glen;
+};
+
+/* The gateway's CREATE_CHILD_SA rekeying the IKE SA (ike_rekey.c). */
+struct ike_rekey_r {
+	bool mine;
+	uint16_t error;
+	uint16_t group;
+	struct ike_sa_pl answer;
+	uint8_t nr[IKE_NONCE_LEN];
+	struct dh *d;
+};
+
+/* What the answer to the gateway's current request carries: filled by
+ * the process_r steps, read by build_r and done_r, zeroed per request. */
+struct ike_answer {
+	bool ike_deleted; /* D(IKE): the SA dies once answered */
+	uint32_t del_spi_in[IKE_OLD_CHILDREN + 1]; /* D(ESP) in the answer */
+	unsigned ndel;
+	uint16_t old_error; /* on a replaced IKE SA (task_old_ike) */
+	struct child_rekey_r crk;
+	struct ike_rekey_r irk;
+};
+
+/* Our CHILD_SA rekey (task_rekey.c) and the collision facts its
+ * responder side records for it (RFC 7296 2.8.1). */
 struct child_rekey {
 	struct timer t_rekey; /* child_lifetime * 90% - jitter */
 	bool active;	      /* our CREATE_CHILD_SA is outstanding */
@@ -79,6 +134,7 @@ struct old_ike {
 	uint8_t *resp_cache;
 	size_t resp_cache_len;
 	bool deleting; /* our D(IKE) outstanding (pkt) */
+	bool gone;     /* deleted: free once the request is answered */
 	uint8_t pkt[IKE_MAX_MSG];
 	size_t len;
 	unsigned tries;
@@ -116,9 +172,10 @@ struct ike_engine {
 	struct ike_io io;
 	struct dp *dp;
 	bool force_encap;
-	bool want_up;	  /* up requested: failures are retried */
-	unsigned failures; /* consecutive, for the retry backoff */
-	size_t gw;	  /* index into conf->gateway */
+	bool want_up;		  /* up requested: failures are retried */
+	unsigned failures;	  /* consecutive, for the retry backoff */
+	unsigned attempts_failed; /* never established, for keyingtries */
+	size_t gw;		  /* index into conf->gateway */
 	struct ike_sa sa;
 	struct ike_xchg x;
 	char last_error[128];
@@ -130,7 +187,9 @@ struct ike_engine {
 	} stats;
 	struct child_rekey rk;
 	struct ike_rekey irk;
-	bool auth_ok; /* the gateway's AUTH verified (IKE_AUTH response) */
+	struct ike_answer ans;
+	uint64_t ka_sent; /* packets sent when the keepalive last looked */
+	bool auth_ok;	  /* the gateway's AUTH verified (IKE_AUTH response) */
 	unsigned cookie_tries;
 	/* The response being processed, as received (IKE_SA_INIT: the
 	 * bytes AUTH signs). */
@@ -138,6 +197,7 @@ struct ike_engine {
 	size_t cur_len;
 	/* Scratch for one received message (decrypted in place). */
 	uint8_t rx[IKE_MAX_MSG];
+	struct ike_frag_state frag; /* RFC 7383 (ike_frag.c) */
 };
 
 /* ike_exchange.c */
@@ -148,8 +208,7 @@ void exchange_abort(struct ike_engine *e);
 void exchange_input(struct ike_engine *e, uint8_t *pkt, size_t len,
 		    bool via_4500);
 void exchange_retransmit_cb(void *owner);
-typedef int (*build_fn)(struct ike_engine *e, struct ike_builder *b,
-			void *arg);
+typedef int (*build_fn)(struct ike_engine *e, struct ike_builder *b, void *arg);
 int exchange_send_oneshot(struct ike_engine *e, uint8_t type, build_fn fn,
 			  void *arg);
 int exchange_send_raw(struct ike_engine *e, const uint8_t *p, size_t n);
@@ -160,19 +219,23 @@ int exchange_build(struct ike_engine *e, uint8_t type, uint32_t msgid,
 /* Parse, verify, decrypt and placement-check with e->sa's keys: 0 / -1. */
 int exchange_open(struct ike_engine *e, struct ike_msg *m, uint8_t *pkt,
 		  size_t len, bool response);
+/* The gateway's request h (on e->sa), answered by the responder steps of
+ * tasks; none (n 0): not a request we answer. */
+void exchange_request(struct ike_engine *e, const struct ike_hdr *h,
+		      uint8_t *pkt, size_t len, const struct task *const *tasks,
+		      unsigned n);
 
 /* ike.c: what happens when an SA dies (logged reason), from anywhere. */
 void engine_sa_dead(struct ike_engine *e, const char *why);
 void engine_sa_established(struct ike_engine *e);
+/* ike.c: the tasks answering the gateway's requests of an exchange type. */
+const struct task *const *engine_responder(uint8_t exchange, unsigned *n);
 
 /* task_delete.c: a best-effort DELETE of the IKE SA, not retransmitted
  * (an SA torn down before it was established, or at exit). */
 void delete_oneshot(struct ike_engine *e);
-/* task_delete.c: responder side of INFORMATIONAL (DELETE, DPD). */
-void info_respond(struct ike_engine *e, const struct ike_msg *m,
-		  struct ike_builder *b, bool *kill_sa);
 
-/* task_init.c */
+/* task_natd.c: 2.23 hash of SPIs, address and port. */
 int natd_hash(const struct ike_sa *sa, const struct sockaddr_storage *ss,
 	      uint8_t out[20]);
 
@@ -180,24 +243,25 @@ int natd_hash(const struct ike_sa *sa, const struct sockaddr_storage *ss,
 void proposal_ike_build(const struct mobiked_conf *c, uint16_t dh_group,
 			struct ike_sa_pl *out);
 /* The offered proposal the chosen one matches, or NULL. */
-const struct ike_proposal_conf *proposal_ike_match(
-    const struct mobiked_conf *c, const struct ike_sa_pl *chosen);
+const struct ike_proposal_conf *
+proposal_ike_match(const struct mobiked_conf *c,
+		   const struct ike_sa_pl *chosen);
 void proposal_esp_build(const struct mobiked_conf *c, uint32_t spi,
 			struct ike_sa_pl *out);
-const struct esp_proposal_conf *proposal_esp_match(
-    const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
-    uint32_t *spi);
+const struct esp_proposal_conf *
+proposal_esp_match(const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
+		   uint32_t *spi);
 
-const struct esp_proposal_conf *proposal_esp_match_rekey(
-    const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
-    uint32_t *spi);
+const struct esp_proposal_conf *
+proposal_esp_match_rekey(const struct mobiked_conf *c,
+			 const struct ike_sa_pl *chosen, uint32_t *spi);
 /* Responder: the first of our proposals (our order) the offer contains;
  * *out gets the one proposal to answer with (our SPI spi_in), *dh the
  * group (0: no PFS).  ke_group: the request's KE group, 0 if none. */
-const struct esp_proposal_conf *proposal_esp_select(
-    const struct mobiked_conf *c, const struct ike_sa_pl *offer,
-    uint16_t ke_group, uint32_t spi_in, struct ike_sa_pl *out,
-    uint32_t *peer_spi, uint16_t *dh);
+const struct esp_proposal_conf *
+proposal_esp_select(const struct mobiked_conf *c, const struct ike_sa_pl *offer,
+		    uint16_t ke_group, uint32_t spi_in, struct ike_sa_pl *out,
+		    uint32_t *peer_spi, uint16_t *dh);
 /* With PFS: a DH transform per proposal that has a group (1.3.1). */
 void proposal_esp_build_rekey(const struct mobiked_conf *c, uint32_t spi,
 			      struct ike_sa_pl *out);
@@ -209,7 +273,8 @@ void child_uninstall(struct ike_engine *e);
  * ch in the data plane; 0 or -1. */
 int child_install(struct ike_engine *e, struct ike_child *ch,
 		  const uint8_t *gir, size_t gir_len, const uint8_t *ni,
-		  size_t ni_len, const uint8_t *nr, size_t nr_len, bool we_init);
+		  size_t ni_len, const uint8_t *nr, size_t nr_len,
+		  bool we_init);
 bool child_ts_subset(const struct ike_ts_set *got,
 		     const struct ike_ts_set *offered);
 bool child_ts_equal(const struct ike_ts_set *a, const struct ike_ts_set *b);
@@ -224,28 +289,25 @@ void child_promote(struct ike_engine *e, const struct ike_child *nc);
 void child_remove(struct ike_engine *e, uint32_t spi_in);
 unsigned child_count_old(const struct ike_engine *e);
 
-/* task_rekey.c: initiator side. */
+/* task_rekey.c: rekeying the CHILD_SA, both ways (1.3.3, 2.8). */
 void rekey_init(struct ike_engine *e);
 void rekey_arm(struct ike_engine *e);
 void rekey_arm_soon(struct ike_engine *e); /* busy: try again shortly */
 void rekey_reset(struct ike_engine *e);
 int rekey_start(struct ike_engine *e);
-/* rekey_respond.c: the gateway's CREATE_CHILD_SA (2.8, 1.3.3). */
-void rekey_respond(struct ike_engine *e, const struct ike_msg *m,
-		   struct ike_builder *b);
 int nonce_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
-/* ike_rekey.c: rekeying the IKE SA (RFC 7296 1.3.2, 2.18). */
-extern const struct task task_ike_rekey;
+/* task_child_delete.c: our DELETE of replaced CHILD_SAs (1.4.1). */
+void child_delete_later(struct ike_engine *e, uint32_t spi_in);
+int child_delete_start(struct ike_engine *e); /* of those queued */
+
+/* ike_rekey.c: rekeying the IKE SA (RFC 7296 1.3.2, 2.18), both ways. */
 void ike_rekey_init(struct ike_engine *e);
-void ike_rekey_arm(struct ike_engine *e);	/* on establishment */
+void ike_rekey_arm(struct ike_engine *e);   /* on establishment */
 void ike_rekey_reset(struct ike_engine *e); /* the SA died */
 int ike_rekey_start(struct ike_engine *e);
-/* Responder: the gateway's CREATE_CHILD_SA with an IKE proposal. */
-void ike_rekey_respond(struct ike_engine *e, const struct ike_msg *m,
-		       struct ike_builder *b);
-/* After the answer went out on the old SA: the new one takes over. */
-void ike_rekey_commit(struct ike_engine *e);
+/* The request carries an IKE SA proposal (1.3.2), not an ESP one. */
+bool ike_rekey_request(const struct ike_msg *m);
 /* A message for the replaced IKE SA: true if it was one (handled). */
 bool ike_rekey_old_input(struct ike_engine *e, const struct ike_hdr *h,
 			 uint8_t *pkt, size_t len);

@@ -17,8 +17,8 @@
 static void ts_all(struct ike_ts *t, int family)
 {
 	memset(t, 0, sizeof(*t));
-	t->type = family == AF_INET ? IKE_TS_IPV4_ADDR_RANGE
-				    : IKE_TS_IPV6_ADDR_RANGE;
+	t->type =
+	    family == AF_INET ? IKE_TS_IPV4_ADDR_RANGE : IKE_TS_IPV6_ADDR_RANGE;
 	t->start.family = t->end.family = family;
 	memset(t->end.b, 0xff, family == AF_INET ? 4 : 16);
 	t->end_port = 0xffff;
@@ -65,8 +65,7 @@ static void offered_ts(const struct mobiked_conf *c, struct ike_ts_set *tsi,
 		ts_from_conf(&tsr->ts[tsr->n++], &c->remote_ts[i]);
 	if (!tsr->n)
 		for (unsigned i = 0; i < tsi->n; i++)
-			ts_all(&tsr->ts[tsr->n++],
-			       tsi->ts[i].start.family);
+			ts_all(&tsr->ts[tsr->n++], tsi->ts[i].start.family);
 }
 
 /* 3.3.1: SPIs below 256 are reserved. */
@@ -166,6 +165,35 @@ static void dp_ts_set(struct dp_ts *out, unsigned *n,
 	}
 }
 
+/* What the data plane gets: SPIs, algorithms, the negotiated selectors,
+ * the volume limits (RFC 4301 4.4.2.1; soft at 90% in esp.c) and the
+ * keys, ours to send first when we initiated the exchange (2.17). */
+static void dc_fill(const struct ike_engine *e, const struct ike_child *ch,
+		    const struct child_keys *k, bool we_init,
+		    struct dp_child *dc)
+{
+	struct dp_sa_keys ki = {k->ei, k->e_len, ch->integ ? k->ai : NULL,
+				ch->integ ? k->a_len : 0};
+	struct dp_sa_keys kr = {k->er, k->e_len, ch->integ ? k->ar : NULL,
+				ch->integ ? k->a_len : 0};
+
+	memset(dc, 0, sizeof(*dc));
+	dc->spi_in = ch->spi_in;
+	dc->spi_out = ch->spi_out;
+	dc->encr = ch->encr;
+	dc->integ = ch->integ;
+	dc->esn = ch->esn;
+	dc->replay_window = 64;
+	dc->life_bytes = e->conf->child_life_bytes;
+	dc->life_packets = e->conf->child_life_packets;
+	dc->out = we_init ? ki : kr;
+	dc->in = we_init ? kr : ki;
+	dc->local = e->sa.local;
+	dc->remote = e->sa.remote;
+	dp_ts_set(dc->local_ts, &dc->n_local_ts, &ch->tsi);
+	dp_ts_set(dc->remote_ts, &dc->n_remote_ts, &ch->tsr);
+}
+
 /* 2.17: KEYMAT = prf+(SK_d, [g^ir] | Ni | Nr) with the nonces of the
  * exchange that created the SA; the keys of the exchange's initiator to
  * its responder come first. */
@@ -174,7 +202,6 @@ int child_install(struct ike_engine *e, struct ike_child *ch,
 		  size_t ni_len, const uint8_t *nr, size_t nr_len, bool we_init)
 {
 	struct ike_sa *sa = &e->sa;
-	struct dp_sa_keys ki, kr;
 	struct child_keys k;
 	struct dp_child dc;
 	int rc;
@@ -185,23 +212,7 @@ int child_install(struct ike_engine *e, struct ike_child *ch,
 		fail(e, "key derivation failed");
 		return -1;
 	}
-	memset(&dc, 0, sizeof(dc));
-	dc.spi_in = ch->spi_in;
-	dc.spi_out = ch->spi_out;
-	dc.encr = ch->encr;
-	dc.integ = ch->integ;
-	dc.esn = ch->esn;
-	dc.replay_window = 64;
-	ki = (struct dp_sa_keys){k.ei, k.e_len, ch->integ ? k.ai : NULL,
-				 ch->integ ? k.a_len : 0};
-	kr = (struct dp_sa_keys){k.er, k.e_len, ch->integ ? k.ar : NULL,
-				 ch->integ ? k.a_len : 0};
-	dc.out = we_init ? ki : kr;
-	dc.in = we_init ? kr : ki;
-	dc.local = sa->local;
-	dc.remote = sa->remote;
-	dp_ts_set(dc.local_ts, &dc.n_local_ts, &ch->tsi);
-	dp_ts_set(dc.remote_ts, &dc.n_remote_ts, &ch->tsr);
+	dc_fill(e, ch, &k, we_init, &dc);
 	rc = e->dp ? e->dp->ops->set_vip(e->dp, &sa->vip4, &sa->vip6) : 0;
 	if (!rc && e->dp)
 		rc = e->dp->ops->add_child(e->dp, &dc);
@@ -212,19 +223,18 @@ int child_install(struct ike_engine *e, struct ike_child *ch,
 	}
 	ch->installed = true;
 	ch->seq = ++sa->child_seq;
-	log_info("CHILD_SA installed: SPIs %08x_i %08x_o, %s%s%s%s",
-		 ch->spi_in, ch->spi_out, ch->encr->name,
-		 ch->integ ? "/" : "", ch->integ ? ch->integ->name : "",
-		 gir ? " (PFS)" : "");
+	log_info("CHILD_SA installed: SPIs %08x_i %08x_o, %s%s%s%s", ch->spi_in,
+		 ch->spi_out, ch->encr->name, ch->integ ? "/" : "",
+		 ch->integ ? ch->integ->name : "", gir ? " (PFS)" : "");
 	return 0;
 }
 
 static int child_error(struct ike_engine *e, const struct ike_msg *m)
 {
 	static const uint16_t errs[] = {
-	    IKE_N_NO_PROPOSAL_CHOSEN,	     IKE_N_TS_UNACCEPTABLE,
-	    IKE_N_SINGLE_PAIR_REQUIRED,	     IKE_N_INTERNAL_ADDRESS_FAILURE,
-	    IKE_N_FAILED_CP_REQUIRED,	     IKE_N_INVALID_SELECTORS,
+	    IKE_N_NO_PROPOSAL_CHOSEN,	IKE_N_TS_UNACCEPTABLE,
+	    IKE_N_SINGLE_PAIR_REQUIRED, IKE_N_INTERNAL_ADDRESS_FAILURE,
+	    IKE_N_FAILED_CP_REQUIRED,	IKE_N_INVALID_SELECTORS,
 	    IKE_N_NO_ADDITIONAL_SAS,
 	};
 
@@ -254,8 +264,8 @@ static int child_process(struct ike_engine *e, const struct ike_msg *m)
 	if (!child_ts_subset(&m->tsi, &tsi) || !child_ts_subset(&m->tsr, &tsr))
 		return fail(e, "traffic selectors wider than offered");
 	ch->encr = encr_alg_find(p->encr, p->encr_bits);
-	ch->integ = ch->encr && !ch->encr->aead ? integ_alg_find(p->integ)
-						: NULL;
+	ch->integ =
+	    ch->encr && !ch->encr->aead ? integ_alg_find(p->integ) : NULL;
 	if (!ch->encr || (!ch->encr->aead && !ch->integ))
 		return fail(e, "unsupported ESP algorithms");
 	ch->esn = p->esn;

@@ -14,6 +14,9 @@
 
 /* --- fake io and data plane ---------------------------------------------- */
 
+/* The responder announces RFC 7383 support in IKE_SA_INIT. */
+static bool peer_frag;
+
 static struct {
 	uint8_t pkt[16][IKE_MAX_MSG];
 	size_t len[16];
@@ -48,7 +51,8 @@ static int fake_local(void *arg, const struct sockaddr_storage *to,
 static struct {
 	unsigned add, del, vip;
 	struct dp_child last;
-	struct ipaddr v4;
+	struct ipaddr v4, v6;
+	uint64_t out_packets; /* what fake_counters reports as sent */
 	uint32_t del_spi[16]; /* spi_in of each del_child, in order */
 	uint8_t in_key[64], out_key[64]; /* last.in/out.encr point here */
 } dpc;
@@ -58,6 +62,7 @@ static int fake_vip(struct dp *dp, const struct ipaddr *v4,
 {
 	dpc.vip++;
 	dpc.v4 = *v4;
+	dpc.v6 = *v6;
 	return 0;
 }
 
@@ -81,6 +86,7 @@ static int fake_del(struct dp *dp, uint32_t spi)
 
 static int fake_counters(struct dp *dp, uint32_t spi, struct dp_counters *c)
 {
+	c->out_packets = dpc.out_packets;
 	return 0;
 }
 
@@ -93,7 +99,8 @@ static const struct dp_ops fake_ops = {
 };
 static struct dp fake_dp = {.ops = &fake_ops};
 
-/* --- configuration --------------------------------------------------------- */
+/* --- configuration ---------------------------------------------------------
+ */
 
 static void make_conf(struct mobiked_conf *c, bool cbc)
 {
@@ -117,11 +124,11 @@ static void make_conf(struct mobiked_conf *c, bool cbc)
 		    IKE_ENCR_AES_CBC, 256, IKE_INTEG_HMAC_SHA2_256_128, 0,
 		    false};
 	} else {
-		c->ike[0] = (struct ike_proposal_conf){
-		    IKE_ENCR_AES_GCM_16, 256, IKE_PRF_HMAC_SHA2_384, 0,
-		    IKE_DH_CURVE25519};
-		c->esp[0] = (struct esp_proposal_conf){IKE_ENCR_AES_GCM_16,
-						       256, 0, 0, false};
+		c->ike[0] = (struct ike_proposal_conf){IKE_ENCR_AES_GCM_16, 256,
+						       IKE_PRF_HMAC_SHA2_384, 0,
+						       IKE_DH_CURVE25519};
+		c->esp[0] = (struct esp_proposal_conf){IKE_ENCR_AES_GCM_16, 256,
+						       0, 0, false};
 	}
 	c->n_ike = c->n_esp = 1;
 	ipaddr_parse(&c->remote_ts[0].start, "10.0.0.0");
@@ -136,7 +143,23 @@ static void make_conf(struct mobiked_conf *c, bool cbc)
 	c->autostart = CONF_AUTO_START;
 }
 
-/* --- the mini responder ---------------------------------------------------- */
+/* --- the mini responder ----------------------------------------------------
+ */
+
+/* What the mini responder does differently (zeroed by setup). */
+enum init_variant {
+	INIT_OK,
+	INIT_BAD_KE,   /* a KE value failing the RFC 6989 / 7748 check */
+	INIT_BAD_PROP, /* a proposal we never offered */
+};
+
+static struct {
+	bool no_nat;		/* NAT-D hashes that match: no NAT */
+	enum init_variant init; /* for the next init_response() */
+	bool wide_tsr;		/* TSr wider than we offered */
+	bool wide_tsi;		/* TSi 10.99.0.1-10.99.1.0 */
+	bool cp6_dns;		/* CFG_REPLY with IPv6 address and DNS */
+} popt;
 
 struct resp {
 	uint64_t spi_i, spi_r;
@@ -202,6 +225,8 @@ static void notify(struct ike_builder *b, uint16_t type, const void *d,
 	ike_build_notify(b, &pl);
 }
 
+static const uint8_t zero_ke[512];
+
 /* Builds IKE_SA_INIT's response from the engine's request; cut: drop the
  * KE payload (missing mandatory payload). */
 static size_t init_response(struct t *t, uint8_t *out, bool cut)
@@ -230,6 +255,7 @@ static size_t init_response(struct t *t, uint8_t *out, bool cut)
 	memcpy(r->ni, m.nonce.p, m.nonce.len);
 	r->ni_len = m.nonce.len;
 	memset(r->nr, 0x5a, sizeof(r->nr));
+	dh_free(r->dh);
 	r->dh = dh_new(m.ke.group);
 	assert_non_null(r->dh);
 	sa = m.sa;
@@ -237,6 +263,10 @@ static size_t init_response(struct t *t, uint8_t *out, bool cut)
 	ke.group = m.ke.group;
 	ke.data.p = dh_public(r->dh, &klen);
 	ke.data.len = klen;
+	if (popt.init == INIT_BAD_KE) /* x25519: a low-order point */
+		ke.data.p = zero_ke;
+	if (popt.init == INIT_BAD_PROP)
+		sa.prop[0].trans[0].key_len = 128; /* we offer 256 only */
 	wb_init(&w, out, 2048);
 	hdr(&h, r, IKE_SA_INIT, IKE_FLAG_RESPONSE, 0);
 	ike_build_begin(&b, &w, &h);
@@ -249,9 +279,13 @@ static size_t init_response(struct t *t, uint8_t *out, bool cut)
 	tmp.spi_r = r->spi_r;
 	natd_hash(&tmp, &t->conf.gateway[0].sa, natd);
 	notify(&b, IKE_N_NAT_DETECTION_SOURCE_IP, natd, 20);
+	if (popt.no_nat)
+		natd_hash(&tmp, &ike_engine_sa(t->e)->local, natd);
 	notify(&b, IKE_N_NAT_DETECTION_DESTINATION_IP, natd, 20); /* NAT */
+	if (peer_frag) /* RFC 7383 2.3 */
+		notify(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	assert_int_equal(ike_build_end(&b), IKE_OK);
-	if (!cut) {
+	if (!cut && popt.init == INIT_OK) {
 		memcpy(r->init_resp, out, w.len);
 		r->init_resp_len = w.len;
 	}
@@ -270,17 +304,16 @@ static void responder_keys(struct t *t, const struct ike_msg *req)
 	r->suite.prf = prf_alg_find(p->prf);
 	r->suite.encr = encr_alg_find(p->encr, p->encr_bits);
 	r->suite.integ = r->suite.encr->aead ? NULL : integ_alg_find(p->integ);
-	assert_int_equal(dh_shared(r->dh, req->ke.data.p, req->ke.data.len,
-				   gir, sizeof(gir)),
+	assert_int_equal(dh_shared(r->dh, req->ke.data.p, req->ke.data.len, gir,
+				   sizeof(gir)),
 			 0);
 	assert_int_equal(ike_skeyseed(r->suite.prf, r->ni, r->ni_len, r->nr,
-				      sizeof(r->nr), gir,
-				      dh_shared_len(p->dh), seed),
+				      sizeof(r->nr), gir, dh_shared_len(p->dh),
+				      seed),
 			 0);
 	assert_int_equal(ike_keys_derive(&r->suite, seed, r->suite.prf->out_len,
-					 r->ni, r->ni_len, r->nr,
-					 sizeof(r->nr), (uint8_t *)&si,
-					 (uint8_t *)&sr, &r->k),
+					 r->ni, r->ni_len, r->nr, sizeof(r->nr),
+					 (uint8_t *)&si, (uint8_t *)&sr, &r->k),
 			 0);
 	r->in = sk_ctx_new(r->suite.encr, r->suite.integ, r->k.sk_ei,
 			   r->k.e_len, r->k.sk_ai, r->k.a_len, SK_IN);
@@ -291,6 +324,29 @@ static void responder_keys(struct t *t, const struct ike_msg *req)
 }
 
 /* Decrypts a protected message the engine sent (copy kept in buf). */
+/* The engine's last message as RFC 7383 fragments: the last `total`
+ * datagrams sent, reassembled with the responder's keys. */
+static void r_open_frags(struct t *t, struct ike_msg *m, uint8_t *buf)
+{
+	static struct ike_defrag d;
+	unsigned total = m->sk.total, first = io.n - total;
+	size_t n;
+	int rc = IKE_DEFRAG_MORE;
+
+	assert_true(total >= 1 && total <= 16 && io.n >= total);
+	ike_defrag_reset(&d);
+	for (unsigned k = 0; k < total; k++) {
+		n = io.len[(first + k) % 16];
+		memcpy(buf, io.pkt[(first + k) % 16], n);
+		assert_int_equal(ike_parse(m, buf, n), IKE_OK);
+		assert_true(m->has_skf);
+		rc = ike_defrag_add(&d, t->r.in, m, buf, n, 0);
+		assert_int_equal(rc, k + 1 == total ? IKE_DEFRAG_DONE
+						    : IKE_DEFRAG_MORE);
+	}
+	assert_int_equal(ike_parse_inner(m, d.first, d.msg, d.msg_len), IKE_OK);
+}
+
 static void r_open(struct t *t, struct ike_msg *m, uint8_t *buf)
 {
 	size_t n, ilen;
@@ -298,6 +354,8 @@ static void r_open(struct t *t, struct ike_msg *m, uint8_t *buf)
 
 	memcpy(buf, p, n);
 	assert_int_equal(ike_parse(m, buf, n), IKE_OK);
+	if (m->has_skf)
+		return r_open_frags(t, m, buf);
 	assert_true(m->has_sk);
 	assert_int_equal(sk_ike_open(t->r.in, buf, n,
 				     (size_t)(m->sk.body.p - buf), &inner,
@@ -338,6 +396,26 @@ static void id_body(const char *id, uint8_t *out, size_t *n)
 	*n = 4 + strlen(id);
 }
 
+/* INTERNAL_IP6_ADDRESS fd00:99::1/64, INTERNAL_IP4_DNS 10.99.3.53 and
+ * INTERNAL_IP6_DNS fd99:3::53 (RFC 7296 3.15.1 lengths). */
+static void cp_v6_dns(struct ike_cp *cp)
+{
+	static uint8_t v6[17], dns4[4] = {10, 99, 3, 53}, dns6[16];
+	struct ipaddr a;
+
+	ipaddr_parse(&a, "fd00:99::1");
+	memcpy(v6, a.b, 16);
+	v6[16] = 64;
+	ipaddr_parse(&a, "fd99:3::53");
+	memcpy(dns6, a.b, 16);
+	cp->attr[cp->nattr++] =
+	    (struct ike_cp_attr){IKE_CA_INTERNAL_IP6_ADDRESS, {v6, sizeof(v6)}};
+	cp->attr[cp->nattr++] =
+	    (struct ike_cp_attr){IKE_CA_INTERNAL_IP4_DNS, {dns4, 4}};
+	cp->attr[cp->nattr++] =
+	    (struct ike_cp_attr){IKE_CA_INTERNAL_IP6_DNS, {dns6, 16}};
+}
+
 /* IKE_AUTH response; bad_auth: AUTH from the wrong PSK. */
 static size_t auth_response(struct t *t, uint8_t *out, bool bad_auth)
 {
@@ -348,7 +426,8 @@ static size_t auth_response(struct t *t, uint8_t *out, bool bad_auth)
 	struct ike_builder ib;
 	struct wbuf w;
 	size_t blen;
-	struct ike_id idr = {.type = IKE_ID_FQDN, .data = {(uint8_t *)"gw.lab", 6}};
+	struct ike_id idr = {.type = IKE_ID_FQDN,
+			     .data = {(uint8_t *)"gw.lab", 6}};
 	struct ike_auth auth = {.method = IKE_AUTH_PSK};
 	struct ike_cp cp = {.type = IKE_CFG_REPLY, .nattr = 1};
 	struct ike_sa_pl sa;
@@ -371,6 +450,8 @@ static size_t auth_response(struct t *t, uint8_t *out, bool bad_auth)
 	cp.attr[0].type = IKE_CA_INTERNAL_IP4_ADDRESS;
 	cp.attr[0].value.p = vip;
 	cp.attr[0].value.len = 4;
+	if (popt.cp6_dns)
+		cp_v6_dns(&cp);
 	sa = m.sa;
 	sa.nprop = 1;
 	memcpy(sa.prop[0].spi, "\xc0\x01\x02\x03", 4);
@@ -379,6 +460,10 @@ static size_t auth_response(struct t *t, uint8_t *out, bool bad_auth)
 	ipaddr_parse(&tsi.ts[0].start, "10.99.0.1"); /* narrowed */
 	ipaddr_parse(&tsi.ts[0].end, "10.99.0.1");
 	tsr.ts[0] = m.tsr.ts[0];
+	if (popt.wide_tsr) /* we offered 10.0.0.0/8 */
+		ipaddr_parse(&tsr.ts[0].start, "0.0.0.0");
+	if (popt.wide_tsi) /* wider than a local_ts of 10.99.0.0/24 */
+		ipaddr_parse(&tsi.ts[0].end, "10.99.1.0");
 	wb_init(&w, ib_buf, sizeof(ib_buf));
 	ike_build_inner_begin(&ib, &w);
 	ike_build_id(&ib, IKE_PL_IDR, &idr);
@@ -406,8 +491,8 @@ static void establish(struct t *t)
 	feed(t, pkt, n);
 	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_AUTH_SENT);
 	/* 2.23: NAT detected -> IKE_AUTH from port 4500 with the marker. */
-	assert_true(io.from_4500[(io.n - 1) % 16]);
-	assert_true(io.marker[(io.n - 1) % 16]);
+	assert_int_equal(io.from_4500[(io.n - 1) % 16], !popt.no_nat);
+	assert_int_equal(io.marker[(io.n - 1) % 16], !popt.no_nat);
 	n = auth_response(t, pkt, false);
 	feed(t, pkt, n);
 	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_ESTABLISHED);
@@ -421,6 +506,7 @@ static int setup_common(void **state, bool cbc)
 	log_set_level(NULL, L_WARN);
 	memset(&io, 0, sizeof(io));
 	memset(&dpc, 0, sizeof(dpc));
+	memset(&popt, 0, sizeof(popt));
 	t->loop = eloop_new();
 	make_conf(&t->conf, cbc);
 	t->e = ike_engine_new(t->loop, &t->conf, &fio, &fake_dp, false);
@@ -438,6 +524,36 @@ static int setup_cbc(void **state)
 	return setup_common(state, true);
 }
 
+/* Runs an armed timer's callback now, as the loop would when it is due
+ * (the loop disarms a timer before calling it). */
+static void fire(struct t *t, const struct timer *ctm)
+{
+	struct timer *tm = (struct timer *)ctm;
+
+	assert_true(timer_armed(tm));
+	timer_cancel(t->loop, tm);
+	tm->cb(tm->owner);
+}
+
+static uint64_t remaining_ms(const struct timer *tm)
+{
+	return (timer_remaining_ns(tm) + 999999) / 1000000;
+}
+
+/* The engine's status as JSON contains s. */
+static void status_contains(struct t *t, const char *s)
+{
+	struct jw w;
+
+	jw_init(&w);
+	jw_obj_begin(&w, NULL);
+	ike_engine_status(t->e, &w);
+	jw_obj_end(&w);
+	if (!strstr(jw_text(&w), s))
+		fail_msg("status lacks %s: %s", s, jw_text(&w));
+	jw_free(&w);
+}
+
 static int teardown(void **state)
 {
 	struct t *t = *state;
@@ -450,6 +566,5 @@ static int teardown(void **state)
 	free(t);
 	return 0;
 }
-
 
 #endif

@@ -68,8 +68,8 @@ static void esp_prop(struct ike_sa_pl *sa, uint8_t proto, uint16_t dh)
 	p->protocol = proto;
 	p->spi_size = proto == IKE_PROTO_ESP ? 4 : 8;
 	memcpy(p->spi, &be, 4);
-	p->trans[p->ntrans++] = (struct ike_transform){IKE_TRANS_ENCR,
-						       IKE_ENCR_AES_GCM_16, 256, false};
+	p->trans[p->ntrans++] = (struct ike_transform){
+	    IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256, false};
 	if (proto == IKE_PROTO_IKE)
 		p->trans[p->ntrans++] = (struct ike_transform){
 		    IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_384, 0, false};
@@ -94,8 +94,8 @@ static size_t gw_rekey_req(struct t *t, uint32_t id, const struct gw_req *q,
 			   uint8_t *out)
 {
 	uint8_t ib_buf[IKE_MAX_MSG];
-	struct ike_notify_pl n = {.protocol = IKE_PROTO_ESP, .spi_size = 4,
-				  .type = IKE_N_REKEY_SA};
+	struct ike_notify_pl n = {
+	    .protocol = IKE_PROTO_ESP, .spi_size = 4, .type = IKE_N_REKEY_SA};
 	struct ike_chunk nonce = {gw_ni, sizeof(gw_ni)};
 	struct ike_ts_set tsi, tsr;
 	uint32_t be = htobe32(q->rekey_spi);
@@ -161,8 +161,8 @@ static void assert_keys(struct t *t, const uint8_t *gir, size_t glen,
 	const struct encr_alg *a = encr_alg_find(IKE_ENCR_AES_GCM_16, 256);
 
 	assert_int_equal(child_keys_derive(t->r.suite.prf, t->r.k.sk_d,
-					   t->r.k.d_len, a, NULL, gir, glen,
-					   ni, nil, nr, nrl, &k),
+					   t->r.k.d_len, a, NULL, gir, glen, ni,
+					   nil, nr, nrl, &k),
 			 0);
 	/* i->r keys: the gateway's outbound if it initiated. */
 	assert_memory_equal(dpc.last.in.encr, gw_init ? k.ei : k.er, k.e_len);
@@ -209,9 +209,9 @@ static uint32_t gw_rekeys(struct t *t, bool pfs, uint32_t id)
 	assert_int_not_equal(dpc.last.spi_in, old_in);
 	assert_int_equal(dpc.del, 0); /* make-before-break */
 	if (pfs)
-		assert_int_equal(dh_shared(d, m.ke.data.p, m.ke.data.len, gir,
-					   sizeof(gir)),
-				 0);
+		assert_int_equal(
+		    dh_shared(d, m.ke.data.p, m.ke.data.len, gir, sizeof(gir)),
+		    0);
 	assert_keys(t, pfs ? gir : NULL, pfs ? 32 : 0, gw_ni, sizeof(gw_ni),
 		    m.nonce.p, m.nonce.len, true);
 	assert_int_equal(sa->child.spi_in, dpc.last.spi_in);
@@ -281,8 +281,7 @@ static void gw_rekey_invalid_ke(void **state)
 	struct t *t = *state;
 	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG];
 	struct dh *d = dh_new(IKE_DH_ECP256);
-	struct gw_req q = {IKE_PROTO_ESP, IKE_DH_CURVE25519, d, OLD_OUT,
-			   false};
+	struct gw_req q = {IKE_PROTO_ESP, IKE_DH_CURVE25519, d, OLD_OUT, false};
 	struct ike_msg m;
 	size_t n;
 
@@ -391,8 +390,7 @@ static void our_request(struct t *t, struct ike_msg *m, uint8_t *buf,
 	assert_int_equal(m->tsi.ts[0].start.b[3], 1);
 }
 
-static size_t gw_answer(struct t *t, const struct ike_msg *req,
-			uint8_t *out)
+static size_t gw_answer(struct t *t, const struct ike_msg *req, uint8_t *out)
 {
 	uint8_t ib_buf[IKE_MAX_MSG], nr[32];
 	struct ike_chunk nonce = {nr, sizeof(nr)};
@@ -460,6 +458,40 @@ static void our_rekey(void **state)
 	assert_true(timer_armed(tm)); /* for the new SA */
 }
 
+/* RFC 4301 4.4.2.1 on a replaced SA (still in the data plane until its
+ * DELETE is answered): its hard limit removes just it, the soft one is
+ * ignored; the current SA and the IKE SA carry on. */
+static void replaced_child_expires(void **state)
+{
+	struct t *t = *state;
+	const struct ike_sa *sa = ike_engine_sa(t->e);
+	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG];
+	struct ike_msg m;
+	uint32_t old_in, new_in;
+	unsigned sent;
+
+	t->conf.child_life_packets = 1000;
+	establish(t);
+	old_in = sa->child.spi_in;
+	assert_int_equal(ike_engine_rekey(t->e), 0);
+	our_request(t, &m, buf, old_in, 0);
+	new_in = spi_of(&m.sa.prop[0]);
+	feed(t, pkt, gw_answer(t, &m, pkt));
+	assert_int_equal(dpc.last.life_packets, 1000); /* the new SA too */
+	sent = io.n; /* our D(ESP, old) is outstanding */
+	ike_engine_dp_event(t->e, old_in, DP_EV_SOFT_EXPIRE);
+	assert_int_equal(io.n, sent);
+	ike_engine_dp_event(t->e, old_in, DP_EV_HARD_EXPIRE);
+	assert_int_equal(dpc.del, 1);
+	assert_int_equal(dpc.del_spi[0], old_in);
+	assert_int_equal(sa->child.spi_in, new_in);
+	assert_int_equal(sa->state, IKE_ST_ESTABLISHED);
+	feed(t, pkt,
+	     gw_delete(t, 3, OLD_OUT, INFORMATIONAL, IKE_FLAG_RESPONSE, pkt));
+	assert_int_equal(dpc.del, 1); /* gone already */
+	assert_int_equal(sa->state, IKE_ST_ESTABLISHED);
+}
+
 /* The gateway wants another group: the request is rebuilt with the same
  * message ID and a KE of that group. */
 static void our_rekey_invalid_ke(void **state)
@@ -504,6 +536,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(gw_rekey_bad, setup, teardown),
 	    cmocka_unit_test_setup_teardown(our_rekey, setup, teardown),
+	    cmocka_unit_test_setup_teardown(replaced_child_expires, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(our_rekey_invalid_ke, setup_pfs,
 					    teardown),
 	};

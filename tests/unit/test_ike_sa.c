@@ -3,7 +3,9 @@
  * driven in-process by a mini responder written with the codec and the
  * crypto (no network): IKE_SA_INIT, IKE_AUTH with PSK, CP, CHILD_SA into
  * a fake data plane; then malformed and unauthenticated input, each of
- * which must leave the SA state alone (RFC 7296 2.21).
+ * which must leave the SA state alone (RFC 7296 2.21): forged IKE_SA_INIT
+ * responses are ignored until the real one comes, traffic selectors wider
+ * than offered and bad INVALID_KE_PAYLOADs end the attempt.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,12 +35,15 @@ static void transitions(void **state)
 
 	memset(&sa, 0, sizeof(sa));
 	assert_true(ike_sa_can_transition(IKE_ST_IDLE, IKE_ST_INIT_SENT));
-	assert_true(ike_sa_can_transition(IKE_ST_AUTH_SENT, IKE_ST_ESTABLISHED));
+	assert_true(
+	    ike_sa_can_transition(IKE_ST_AUTH_SENT, IKE_ST_ESTABLISHED));
 	assert_true(ike_sa_can_transition(IKE_ST_ESTABLISHED, IKE_ST_DEAD));
 	assert_false(ike_sa_can_transition(IKE_ST_IDLE, IKE_ST_ESTABLISHED));
-	assert_false(ike_sa_can_transition(IKE_ST_INIT_SENT, IKE_ST_ESTABLISHED));
+	assert_false(
+	    ike_sa_can_transition(IKE_ST_INIT_SENT, IKE_ST_ESTABLISHED));
 	assert_false(ike_sa_can_transition(IKE_ST_DEAD, IKE_ST_ESTABLISHED));
-	assert_false(ike_sa_can_transition(IKE_ST_DELETING, IKE_ST_ESTABLISHED));
+	assert_false(
+	    ike_sa_can_transition(IKE_ST_DELETING, IKE_ST_ESTABLISHED));
 	assert_false(ike_sa_can_transition(IKE_ST_IDLE, (enum ike_state)99));
 	log_set_level(NULL, L_ERR);
 	assert_int_equal(ike_sa_set_state(&sa, IKE_ST_ESTABLISHED), -1);
@@ -148,7 +153,7 @@ static void truncated_and_bad_lengths(void **state)
 	establish(t);
 	sent = io.n;
 	n = r_request(t, 0, fill_delete_ike, pkt);
-	feed(t, pkt, 10); /* truncated header */
+	feed(t, pkt, 10);    /* truncated header */
 	feed(t, pkt, n - 1); /* header length overruns the datagram */
 	pkt[27] += 4;	     /* ...and underruns it */
 	feed(t, pkt, n);
@@ -427,6 +432,36 @@ static void cookie_retry(void **state)
 	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_INIT_SENT);
 }
 
+/* An IKE_SA_INIT response with just a notify (SPIr 0, as 2.6 allows). */
+static size_t notify_response(struct t *t, uint16_t type, const void *data,
+			      size_t len, uint8_t *pkt)
+{
+	struct ike_builder b;
+	struct ike_msg m;
+	struct ike_hdr h;
+	struct wbuf w;
+
+	assert_int_equal(ike_parse(&m, pkt2, copy_sent(pkt2)), IKE_OK);
+	t->r.spi_i = m.hdr.spi_i;
+	t->r.spi_r = 0;
+	hdr(&h, &t->r, IKE_SA_INIT, IKE_FLAG_RESPONSE, 0);
+	wb_init(&w, pkt, IKE_MAX_MSG);
+	ike_build_begin(&b, &w, &h);
+	notify(&b, type, data, len);
+	assert_int_equal(ike_build_end(&b), IKE_OK);
+	return w.len;
+}
+
+/* Fires the retransmit timer until the exchange gives up. */
+static void run_out(struct t *t)
+{
+	const struct timer *tm = &ike_engine_sa(t->e)->t_retransmit;
+
+	for (unsigned i = 0; i <= t->conf.retransmit.tries; i++)
+		fire(t, tm);
+	assert_false(timer_armed(tm));
+}
+
 /* 1.2: INVALID_KE_PAYLOAD names a group we offer: retry with it. */
 static void invalid_ke_retry(void **state)
 {
@@ -453,15 +488,161 @@ static void invalid_ke_retry(void **state)
 	feed(t, pkt, w.len);
 	assert_int_equal(ike_parse(&m, pkt2, copy_sent(pkt2)), IKE_OK);
 	assert_int_equal(m.ke.group, IKE_DH_ECP256);
-	/* NO_PROPOSAL_CHOSEN: a clear failure, then a scheduled retry. */
+	/* NO_PROPOSAL_CHOSEN is unauthenticated: ignored (2.21.1), and
+	 * named when the retransmissions run out. */
 	wb_init(&w, pkt, sizeof(pkt));
 	ike_build_begin(&b, &w, &h);
 	notify(&b, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
 	assert_int_equal(ike_build_end(&b), IKE_OK);
 	log_set_level(NULL, L_ERR);
 	feed(t, pkt, w.len);
+	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_INIT_SENT);
+	run_out(t);
 	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_DEAD);
 	assert_non_null(strstr(t->e->last_error, "NO_PROPOSAL_CHOSEN"));
+	assert_true(timer_armed(&ike_engine_sa(t->e)->t_establish));
+}
+
+/* Forged answers first (an error notify, a KE value failing the RFC 7748
+ * check, a proposal we did not offer): each is dropped, nothing is sent
+ * in reply and the SA keeps waiting; then the gateway's real response. */
+static void spoofed_init_then_real(void **state)
+{
+	struct t *t = *state;
+	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG];
+	const struct ike_sa *sa = ike_engine_sa(t->e);
+	struct ike_msg m;
+	unsigned sent;
+	size_t n;
+
+	log_set_level(NULL, L_ERR);
+	assert_int_equal(ike_engine_up(t->e), 0);
+	sent = io.n;
+	n = notify_response(t, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, pkt);
+	feed(t, pkt, n);
+	ASSERT_UNCHANGED(t, IKE_ST_INIT_SENT, sent);
+	popt.init = INIT_BAD_KE;
+	feed(t, pkt, init_response(t, pkt, false));
+	ASSERT_UNCHANGED(t, IKE_ST_INIT_SENT, sent);
+	popt.init = INIT_BAD_PROP;
+	feed(t, pkt, init_response(t, pkt, false));
+	ASSERT_UNCHANGED(t, IKE_ST_INIT_SENT, sent);
+	assert_int_equal(sa->spi_r, 0);
+	assert_null(sa->sk_in);
+	assert_true(timer_armed(&sa->t_retransmit));
+	assert_true(strstr(t->e->x.ignored, "proposal we did not offer"));
+	status_contains(t, "\"dropped\":3");
+	popt.init = INIT_OK;
+	n = copy_sent(buf);
+	assert_int_equal(ike_parse(&m, buf, n), IKE_OK);
+	n = init_response(t, pkt, false);
+	responder_keys(t, &m);
+	feed(t, pkt, n);
+	assert_int_equal(sa->state, IKE_ST_AUTH_SENT);
+	feed(t, pkt, auth_response(t, pkt, false));
+	assert_int_equal(sa->state, IKE_ST_ESTABLISHED);
+	assert_int_equal(dpc.add, 1);
+}
+
+/* 1.2: INVALID_KE_PAYLOAD must name another group we offered; one we did
+ * not offer, or the group we sent, is a forgery or a broken peer: no
+ * retry with it, and the attempt fails (naming it) when the
+ * retransmissions end. */
+static void invalid_ke_bad_group(struct t *t, uint16_t group)
+{
+	uint8_t pkt[IKE_MAX_MSG],
+	    g[2] = {(uint8_t)(group >> 8), (uint8_t)group};
+	struct ike_msg m;
+	unsigned sent;
+	size_t n;
+
+	log_set_level(NULL, L_ERR);
+	assert_int_equal(ike_engine_up(t->e), 0);
+	sent = io.n;
+	n = notify_response(t, IKE_N_INVALID_KE_PAYLOAD, g, 2, pkt);
+	feed(t, pkt, n);
+	ASSERT_UNCHANGED(t, IKE_ST_INIT_SENT, sent);
+	assert_int_equal(ike_engine_sa(t->e)->dh_group, IKE_DH_CURVE25519);
+	run_out(t);
+	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_DEAD);
+	assert_non_null(strstr(t->e->last_error, "INVALID_KE_PAYLOAD"));
+	/* every IKE_SA_INIT sent was with the group we offer */
+	assert_int_equal(
+	    ike_parse(&m, io.pkt[(io.n - 1) % 16], io.len[(io.n - 1) % 16]),
+	    IKE_OK);
+	assert_int_equal(m.ke.group, IKE_DH_CURVE25519);
+}
+
+static void invalid_ke_not_offered(void **state)
+{
+	invalid_ke_bad_group(*state, IKE_DH_ECP384);
+}
+
+static void invalid_ke_same_group(void **state)
+{
+	invalid_ke_bad_group(*state, IKE_DH_CURVE25519);
+}
+
+/* 2.9: the responder may narrow the selectors, never widen them. */
+static void wider_ts(struct t *t)
+{
+	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG];
+	struct ike_msg m;
+	size_t n;
+
+	log_set_level(NULL, L_ERR);
+	assert_int_equal(ike_engine_up(t->e), 0);
+	n = copy_sent(buf);
+	assert_int_equal(ike_parse(&m, buf, n), IKE_OK);
+	n = init_response(t, pkt, false);
+	responder_keys(t, &m);
+	feed(t, pkt, n);
+	feed(t, pkt, auth_response(t, pkt, false));
+	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_DEAD);
+	assert_int_equal(dpc.add, 0);
+	assert_non_null(strstr(t->e->last_error, "wider than offered"));
+	/* the gateway authenticated us: it is told the SA is gone */
+	r_open(t, &m, buf);
+	assert_int_equal(m.hdr.exchange, INFORMATIONAL);
+	assert_int_equal(m.ndelete, 1);
+	assert_int_equal(m.del[0].protocol, IKE_PROTO_IKE);
+}
+
+static void wider_tsr_rejected(void **state)
+{
+	popt.wide_tsr = true; /* 0.0.0.0-10.255.255.255 for 10.0.0.0/8 */
+	wider_ts(*state);
+}
+
+static void wider_tsi_rejected(void **state)
+{
+	struct t *t = *state;
+
+	t->conf.local_ts_dynamic = false;
+	ipaddr_parse(&t->conf.local_ts[0].start, "10.99.0.0");
+	ipaddr_parse(&t->conf.local_ts[0].end, "10.99.0.255");
+	t->conf.local_ts[0].port_hi = 0xffff;
+	t->conf.n_local_ts = 1;
+	popt.wide_tsi = true; /* 10.99.0.1-10.99.1.0 */
+	wider_ts(t);
+}
+
+/* 3.15.1: INTERNAL_IP6_ADDRESS (address + prefix length) and both DNS
+ * attributes reach the data plane and the status. */
+static void cp_ipv6_and_dns(void **state)
+{
+	struct t *t = *state;
+	char a[IPADDR_STRLEN];
+
+	ipaddr_parse(&t->conf.vip[1], "::");
+	t->conf.n_vip = 2;
+	t->conf.request_dns = true;
+	popt.cp6_dns = true;
+	establish(t);
+	assert_string_equal(ipaddr_str(&dpc.v6, a), "fd00:99::1");
+	assert_int_equal(ike_engine_sa(t->e)->ndns, 2);
+	status_contains(t, "\"tia\":[\"10.99.0.1\",\"fd00:99::1\"]");
+	status_contains(t, "\"dns\":[\"10.99.3.53\",\"fd99:3::53\"]");
 }
 
 int main(void)
@@ -491,6 +672,17 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(down_sends_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(cookie_retry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(invalid_ke_retry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(spoofed_init_then_real, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(invalid_ke_not_offered, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(invalid_ke_same_group, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(wider_tsr_rejected, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(wider_tsi_rejected, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(cp_ipv6_and_dns, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -221,7 +221,10 @@ static void defaults(void **state)
 	assert_int_equal(conf.n_vip, 2);
 	assert_int_equal(conf.vip[0].family, AF_INET);
 	assert_int_equal(conf.vip[1].family, AF_INET6);
-	assert_true(conf.request_dns && conf.mobike && !conf.encap);
+	assert_true(conf.request_dns && !conf.mobike && !conf.encap);
+	assert_int_equal(conf.child_life_bytes, 0);
+	assert_int_equal(conf.child_life_packets, 0);
+	assert_int_equal(conf.keyingtries, 0);
 	assert_int_equal(conf.retransmit.timeout_ms, 4000);
 	assert_int_equal(conf.retransmit.tries, 5);
 	assert_int_equal(conf.dpd_delay_s, 30);
@@ -617,7 +620,45 @@ static void bad_scalars(void **state)
 		   "port, local_id, remote_id, psk_file, ike_proposals, "
 		   "esp_proposals, remote_ts, local_ts, vips, request_dns, "
 		   "mobike, encap, retransmit, dpd_delay, keepalive, "
-		   "ike_lifetime, child_lifetime, start_action, tunnel\n");
+		   "ike_lifetime, child_lifetime, start_action, tunnel, "
+		   "fragment_size, child_lifetime_bytes, "
+		   "child_lifetime_packets, keyingtries\n");
+	expect_err(BASE "  child_lifetime_bytes = -1;\n",
+		   "7: 'child_lifetime_bytes' = -1 is out of range; use "
+		   "0..4611686018427387904\n");
+	expect_err(BASE "  child_lifetime_packets = \"1M\";\n",
+		   "7: 'child_lifetime_packets' must be an integer\n");
+	expect_err(BASE "  keyingtries = 1001;\n",
+		   "7: 'keyingtries' = 1001 is out of range; use 0..1000\n");
+}
+
+/* Volume lifetimes (64-bit with libconfig's L suffix) and keyingtries. */
+static void lifetimes_and_tries(void **state)
+{
+	struct mobiked_conf conf;
+	struct cfg c;
+
+	write_file("test.psk", PSK "\n", 0600);
+	assert_int_equal(load(BASE "  child_lifetime_bytes = 8000000000L;\n"
+				   "  child_lifetime_packets = 100000;\n"
+				   "  keyingtries = 3;\n",
+			      &c, &conf),
+			 0);
+	assert_true(conf.child_life_bytes == 8000000000ull);
+	assert_int_equal(conf.child_life_packets, 100000);
+	assert_int_equal(conf.keyingtries, 3);
+	mobiked_conf_free(&conf);
+	cfg_close(&c);
+}
+
+/* MOBIKE is not implemented: announcing it would promise address
+ * updates we cannot send, so true is an error at its line. */
+static void mobike_refused(void **state)
+{
+	write_file("test.psk", PSK "\n", 0600);
+	expect_err(BASE "  mobike = true;\n",
+		   "7: 'mobike' = true: MOBIKE (RFC 4555) is not available "
+		   "in this mobiked yet; write mobike = false;");
 }
 
 /* -t lists all errors, and the conf is wiped (PSK included) on failure. */
@@ -669,6 +710,8 @@ int main(void)
 	    cmocka_unit_test(bad_psk),
 	    cmocka_unit_test(bad_scalars),
 	    cmocka_unit_test(errors_accumulate),
+	    cmocka_unit_test(lifetimes_and_tries),
+	    cmocka_unit_test(mobike_refused),
 	};
 
 	return cmocka_run_group_tests_name("mobiked_conf", tests, setup,

@@ -14,20 +14,38 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *const mipd_role_names[] = { "mn", "ha", "fa", NULL };
-const char *const mipd_conf_keys[] = { "role", "ha", "mobile_nodes",
-				       "mn",   "fa", NULL };
+const char *const mipd_role_names[] = {"mn", "ha", "fa", NULL};
+const char *const mipd_conf_keys[] = {"role", "ha", "mobile_nodes",
+				      "mn",   "fa", NULL};
 
 static const char *const ha_keys[] = {
-	"address",    "home_prefix",   "interface", "tunnel",
-	"max_bindings", "max_lifetime", "replay",   "replay_window",
-	"rate",	      "udp_tunnel",    "keepalive", NULL,
+    "address",
+    "home_prefix",
+    "interface",
+    "tunnel",
+    "max_bindings",
+    "max_lifetime",
+    "replay",
+    "replay_window",
+    "rate",
+    "udp_tunnel",
+    "keepalive",
+    "reverse_tunnel",
+    "max_simultaneous_bindings",
+    "advertise",
+    "advertise_interval",
+    "adv_lifetime",
+    "forward_broadcast",
+    "forward_multicast",
+    NULL,
 };
-static const char *const mn_keys[] = { "home_address", "spi", "algorithm",
-				       "key_file", NULL };
-static const char *const replay_names[] = { "timestamp", "nonce", NULL };
+static const char *const mn_keys[] = {"home_address", "spi",	 "algorithm",
+				      "key_file",     "enabled", NULL};
+static const char *const replay_names[] = {"timestamp", "nonce", NULL};
+/* Indexed by enum ha_revtun. */
+static const char *const revtun_names[] = {"offered", "required", "off", NULL};
 /* Indexed by enum reg_alg - 1. */
-static const char *const alg_names[] = { "hmac-md5", "keyed-md5", NULL };
+static const char *const alg_names[] = {"hmac-md5", "keyed-md5", NULL};
 
 void ha_conf_defaults(struct ha_conf *h)
 {
@@ -42,6 +60,9 @@ void ha_conf_defaults(struct ha_conf *h)
 	h->burst = HA_BURST_DEFAULT;
 	h->udp_tunnel = true;
 	h->keepalive = HA_KEEPALIVE_DEFAULT;
+	h->reverse_tunnel = HA_REVTUN_OFFERED;
+	h->adv_interval_ms = AGENT_ADV_INTERVAL_DEFAULT * 1000;
+	h->fwd_broadcast = true;
 }
 
 /* ---- small typed getters ---- */
@@ -49,7 +70,7 @@ void ha_conf_defaults(struct ha_conf *h)
 static int get_v4(struct cfg *c, const config_setting_t *g, const char *key,
 		  struct in_addr *out)
 {
-	struct ipaddr a = { .family = AF_UNSPEC };
+	struct ipaddr a = {.family = AF_UNSPEC};
 
 	if (cfg_addr(c, g, key, &a, false) < 0 || a.family == AF_UNSPEC)
 		return -1;
@@ -64,8 +85,8 @@ static int get_v4(struct cfg *c, const config_setting_t *g, const char *key,
 	return 0;
 }
 
-static int get_ifname(struct cfg *c, const config_setting_t *g,
-		      const char *key, char out[IFNAMSIZ])
+static int get_ifname(struct cfg *c, const config_setting_t *g, const char *key,
+		      char out[IFNAMSIZ])
 {
 	const char *s = NULL;
 
@@ -106,7 +127,7 @@ static void get_u16(struct cfg *c, const config_setting_t *g, const char *key,
 static void load_prefix(struct cfg *c, const config_setting_t *g,
 			struct ha_conf *h)
 {
-	struct ipaddr a = { .family = AF_UNSPEC };
+	struct ipaddr a = {.family = AF_UNSPEC};
 	unsigned plen = 0;
 
 	if (cfg_prefix(c, g, "home_prefix", &a, &plen, false) < 0 ||
@@ -125,7 +146,7 @@ static void load_prefix(struct cfg *c, const config_setting_t *g,
 static void load_rate(struct cfg *c, const config_setting_t *g,
 		      struct ha_conf *h)
 {
-	static const char *const keys[] = { "per_source", "burst", NULL };
+	static const char *const keys[] = {"per_source", "burst", NULL};
 	const config_setting_t *r = cfg_group(c, g, "rate", false);
 
 	if (!r)
@@ -134,6 +155,54 @@ static void load_rate(struct cfg *c, const config_setting_t *g,
 	/* 0 = no limit: for benchmarks, never for a public HA */
 	get_u32(c, r, "per_source", &h->rate, 0, 1000000);
 	get_u32(c, r, "burst", &h->burst, 1, 1000000);
+}
+
+/* RFC 3024 4.2 reverse tunnelling and the RFC 5944 3.3 S bit. */
+static void load_policy(struct cfg *c, const config_setting_t *g,
+			struct ha_conf *h)
+{
+	int mode = (int)h->reverse_tunnel;
+	uint32_t simul = h->max_simultaneous;
+
+	if (cfg_enum(c, g, "reverse_tunnel", revtun_names, &mode, false) == 0)
+		h->reverse_tunnel = (enum ha_revtun)mode;
+	get_u32(c, g, "max_simultaneous_bindings", &simul, 0, 0xffff);
+	if (simul > 1)
+		cfg_error(
+		    c,
+		    config_setting_get_member(g, "max_simultaneous_bindings"),
+		    "'max_simultaneous_bindings' = %u: the binding cache "
+		    "keeps one care-of address per home address; write "
+		    "0 (S ignored, reply 1) or 1 (S for a second care-of "
+		    "address refused with 135)",
+		    simul);
+	else
+		h->max_simultaneous = (uint8_t)simul;
+	cfg_bool(c, g, "forward_broadcast", &h->fwd_broadcast, false);
+	cfg_bool(c, g, "forward_multicast", &h->fwd_multicast, false);
+}
+
+/* RFC 5944 2.3: advertisements with the H bit on the home link. */
+static void load_adv(struct cfg *c, const config_setting_t *g,
+		     struct ha_conf *h)
+{
+	uint32_t v = h->adv_interval_ms / 1000;
+
+	cfg_bool(c, g, "advertise", &h->advertise, false);
+	get_u32(c, g, "advertise_interval", &v, 0, 1800);
+	h->adv_interval_ms = v * 1000;
+	/* RFC 1256 3: AdvertisementLifetime at most 9000 s */
+	get_u16(c, g, "adv_lifetime", &h->adv_lifetime, 1, 9000);
+	if (h->adv_lifetime && h->adv_interval_ms &&
+	    h->adv_lifetime * 1000u < h->adv_interval_ms)
+		cfg_error(c, config_setting_get_member(g, "adv_lifetime"),
+			  "'adv_lifetime' (%u s) is shorter than "
+			  "'advertise_interval': use at least 3 x the interval",
+			  h->adv_lifetime);
+	if (h->advertise && !h->interface[0])
+		cfg_error(c, config_setting_get_member(g, "advertise"),
+			  "'advertise' needs 'interface', the home link to "
+			  "advertise on");
 }
 
 static void load_ha(struct cfg *c, struct ha_conf *h)
@@ -157,6 +226,8 @@ static void load_ha(struct cfg *c, struct ha_conf *h)
 	load_rate(c, g, h);
 	cfg_bool(c, g, "udp_tunnel", &h->udp_tunnel, false);
 	get_u16(c, g, "keepalive", &h->keepalive, 1, 0xffff);
+	load_policy(c, g, h);
+	load_adv(c, g, h);
 }
 
 /* ---- mobile nodes ---- */
@@ -243,8 +314,8 @@ void ha_conf_free_mns(struct ha_conf *h)
 	h->keys_len = h->keys_cap = 0;
 }
 
-int mipd_key_file(struct cfg *c, const config_setting_t *g,
-		  const char *example, uint8_t *key, size_t cap, size_t *klen)
+int mipd_key_file(struct cfg *c, const config_setting_t *g, const char *example,
+		  uint8_t *key, size_t cap, size_t *klen)
 {
 	const config_setting_t *at = config_setting_get_member(g, "key_file");
 	uint8_t raw[2 * REG_KEY_MAX + 8];
@@ -316,24 +387,60 @@ static void check_hoa(struct cfg *c, const config_setting_t *e,
 			  "home address %s is outside ha.home_prefix; a "
 			  "home agent serves only its home network",
 			  s);
-	for (size_t j = 0; j < i; j++)
-		if (h->mns[j].hoa.s_addr == a.s_addr)
-			cfg_error(c, e,
-				  "home address %s is listed twice; one "
-				  "security association per mobile node",
-				  s);
 }
 
-static void load_mn(struct cfg *c, const config_setting_t *e,
-		    struct ha_conf *h, size_t i)
+struct hoa_ix {
+	uint32_t hoa;
+	unsigned i;
+};
+
+static int hoa_ix_cmp(const void *a, const void *b)
+{
+	const struct hoa_ix *x = a, *y = b;
+
+	if (x->hoa != y->hoa)
+		return x->hoa < y->hoa ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* By sorting: a pairwise scan takes minutes at a million nodes. */
+static void check_dup_hoas(struct cfg *c, const config_setting_t *l,
+			   const struct ha_conf *h)
+{
+	struct hoa_ix *v = malloc((h->nmns ? h->nmns : 1) * sizeof(*v));
+	char s[INET_ADDRSTRLEN];
+
+	if (!v) {
+		cfg_error(c, l, "out of memory for %zu mobile nodes", h->nmns);
+		return;
+	}
+	for (size_t i = 0; i < h->nmns; i++)
+		v[i] = (struct hoa_ix){h->mns[i].hoa.s_addr, (unsigned)i};
+	qsort(v, h->nmns, sizeof(*v), hoa_ix_cmp);
+	for (size_t k = 1; k < h->nmns; k++) {
+		if (v[k].hoa != v[k - 1].hoa)
+			continue;
+		inet_ntop(AF_INET, &h->mns[v[k].i].hoa, s, sizeof(s));
+		cfg_error(c, config_setting_get_elem(l, v[k].i),
+			  "home address %s is listed twice; one "
+			  "security association per mobile node",
+			  s);
+	}
+	free(v);
+}
+
+static void load_mn(struct cfg *c, const config_setting_t *e, struct ha_conf *h,
+		    size_t i)
 {
 	struct mn_entry *m = &h->mns[i];
+	bool enabled = true;
 	long long spi = 0;
 	int alg = 0;
 
 	if (!config_setting_is_group(e)) {
-		cfg_error(c, e, "each mobile node is a group: { home_address "
-				"= \"...\"; spi = 256; key_file = \"...\"; }");
+		cfg_error(c, e,
+			  "each mobile node is a group: { home_address "
+			  "= \"...\"; spi = 256; key_file = \"...\"; }");
 		return;
 	}
 	cfg_keys(c, e, mn_keys);
@@ -346,6 +453,8 @@ static void load_mn(struct cfg *c, const config_setting_t *e,
 	cfg_enum(c, e, "algorithm", alg_names, &alg, false);
 	m->spi = (uint32_t)spi;
 	m->alg = (uint8_t)(alg + 1);
+	if (cfg_bool(c, e, "enabled", &enabled, false) == 0 && !enabled)
+		m->flags |= MN_ENTRY_DISABLED;
 	load_key(c, e, h, m);
 	check_hoa(c, e, h, i);
 }
@@ -358,8 +467,9 @@ static void load_mns(struct cfg *c, struct ha_conf *h)
 	if (!l)
 		return;
 	if (!config_setting_is_list(l) && !config_setting_is_array(l)) {
-		cfg_error(c, l, "'mobile_nodes' must be a list: mobile_nodes "
-				"= ( { ... }, { ... } );");
+		cfg_error(c, l,
+			  "'mobile_nodes' must be a list: mobile_nodes "
+			  "= ( { ... }, { ... } );");
 		return;
 	}
 	n = (unsigned)config_setting_length(l);
@@ -371,12 +481,13 @@ static void load_mns(struct cfg *c, struct ha_conf *h)
 	h->nmns = n;
 	for (unsigned i = 0; i < n; i++)
 		load_mn(c, config_setting_get_elem(l, i), h, i);
+	check_dup_hoas(c, l, h);
 }
 
 /* The groups of the other roles are read by their code. */
 static void other_roles(struct cfg *c, int role)
 {
-	static const char *const grp[] = { "mn", "ha", "fa" };
+	static const char *const grp[] = {"mn", "ha", "fa"};
 
 	for (int r = 0; r < 3; r++) {
 		const config_setting_t *s = config_lookup(&c->cf, grp[r]);

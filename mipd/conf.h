@@ -13,9 +13,14 @@
  *     replay = "timestamp";  replay_window = 7;
  *     rate = { per_source = 100; burst = 20; };
  *     udp_tunnel = true;     keepalive = 110;
+ *     reverse_tunnel = "offered";    # or "required" (138), "off" (137)
+ *     max_simultaneous_bindings = 0; # 1: S for a second CoA gets 135
+ *     advertise = false;  advertise_interval = 1;  adv_lifetime = 3;
+ *     forward_broadcast = true;  forward_multicast = false;  # B bit
  *   };
  *   mobile_nodes = ( { home_address = "10.10.0.100"; spi = 256;
- *                      algorithm = "hmac-md5"; key_file = "mn1.key"; } );
+ *                      algorithm = "hmac-md5"; key_file = "mn1.key";
+ *                      enabled = true; } );       # false: 129
  *
  * Every setting has a default, so `role = "ha";` alone is a valid (if
  * useless: no mobile node can register) home agent.
@@ -36,11 +41,11 @@ enum mipd_role { ROLE_MN, ROLE_HA, ROLE_FA };
 
 /* RFC 3519 3.2: the keepalive interval the HA asks for; 110 s is the
  * RFC's default, under the usual 120 s NAT UDP timeout. */
-#define HA_KEEPALIVE_DEFAULT 110
+#define HA_KEEPALIVE_DEFAULT	110
 #define HA_MAX_BINDINGS_DEFAULT 65536
 #define HA_MAX_LIFETIME_DEFAULT 1800
-#define HA_RATE_DEFAULT 100
-#define HA_BURST_DEFAULT 20
+#define HA_RATE_DEFAULT		100
+#define HA_BURST_DEFAULT	20
 
 /* One mobile node the home agent serves: home address and its MN-HA
  * security association (the SPI indexes it, RFC 5944 3.5.2), 16 bytes.
@@ -54,7 +59,21 @@ struct mn_entry {
 	uint32_t key_off;
 	uint16_t key_len; /* 1..REG_KEY_MAX */
 	uint8_t alg;	  /* enum reg_alg */
+	uint8_t flags;	  /* MN_ENTRY_* */
 };
+
+/* `enabled = false`: the node authenticates but may not register (129). */
+#define MN_ENTRY_DISABLED 0x01
+
+/* RFC 3024 4.2: the home agent's reverse tunnelling policy. */
+enum ha_revtun {
+	HA_REVTUN_OFFERED,  /* T honoured, not needed */
+	HA_REVTUN_REQUIRED, /* no T bit: 138 */
+	HA_REVTUN_OFF,	    /* T bit: 137 */
+};
+
+/* RFC 1256 / RFC 5944 2.3.1 defaults of agent advertisements. */
+#define AGENT_ADV_INTERVAL_DEFAULT 1 /* s; RFC 5944 2.3.1: not above 1/s */
 
 struct ha_conf {
 	struct in_addr address; /* INADDR_ANY: whatever address was hit */
@@ -70,7 +89,17 @@ struct ha_conf {
 	uint32_t rate, burst;
 	bool udp_tunnel;
 	uint16_t keepalive;
-	struct mn_entry *mns; /* malloc'd */
+	enum ha_revtun reverse_tunnel;
+	/* RFC 5944 3.3 S bit.  0: not honoured, a registration replaces the
+	 * binding (reply 1); 1: a request with S that would add a second
+	 * care-of address is refused with 135.  The cache holds one. */
+	uint8_t max_simultaneous;
+	bool advertise;		  /* RFC 5944 2.3: H-bit advertisements */
+	uint32_t adv_interval_ms; /* 0: answer solicitations only */
+	uint16_t adv_lifetime;	  /* s; 0: 3 x interval */
+	bool fwd_broadcast;	  /* RFC 5944 4.3: for bindings with B */
+	bool fwd_multicast;	  /* ... multicast too */
+	struct mn_entry *mns;	  /* malloc'd */
 	size_t nmns;
 	uint8_t *keys; /* key arena of the mns, malloc'd; wiped on free */
 	size_t keys_len, keys_cap;
@@ -78,11 +107,12 @@ struct ha_conf {
 
 /* The foreign agent's `fa` group (RFC 5944 2.3, 3.7); read by
  * conf_fa.c, documented in fa.h. */
-#define FA_ADV_INTERVAL_DEFAULT 1 /* s; RFC 5944 2.3.1: not above 1/s */
-#define FA_REG_LIFETIME_DEFAULT 1800
-#define FA_MAX_VISITORS_DEFAULT 1024
-#define FA_PENDING_TIMEOUT_DEFAULT 7 /* s before a 78 reply */
-#define FA_TABLE_DEFAULT 434	     /* reverse-tunnel routing table */
+#define FA_ADV_INTERVAL_DEFAULT	   AGENT_ADV_INTERVAL_DEFAULT
+#define FA_MAX_HOME_AGENTS	   16 /* entries of fa.home_agents */
+#define FA_REG_LIFETIME_DEFAULT	   1800
+#define FA_MAX_VISITORS_DEFAULT	   1024
+#define FA_PENDING_TIMEOUT_DEFAULT 7   /* s before a 78 reply */
+#define FA_TABLE_DEFAULT	   434 /* reverse-tunnel routing table */
 
 struct fa_conf {
 	char interface[IFNAMSIZ]; /* the visited link; required to run */
@@ -100,12 +130,18 @@ struct fa_conf {
 	uint32_t max_visitors;
 	uint32_t pending_ms;
 	uint32_t table, rule_priority;
+	/* fa.home_agents: the home agents requests may name (prefixes, host
+	 * order); none configured = any.  Others get 65. */
+	struct {
+		uint32_t net, mask;
+	} ha_allow[FA_MAX_HOME_AGENTS];
+	unsigned nha_allow;
 };
 
 /* The mobile node's `mn` group; read by conf_mn.c, used by mn.c.
  * `configured` is false when the group is absent: the MN then idles. */
 #define MN_DHCP_COMMAND_DEFAULT "dhcpcd"
-#define MN_RETRY_DEFAULT_S 30
+#define MN_RETRY_DEFAULT_S	30
 
 struct mn_conf {
 	bool configured;
@@ -115,7 +151,8 @@ struct mn_conf {
 	struct in_addr gateway;	  /* home link router; 0: none */
 	char interface[IFNAMSIZ]; /* the physical interface */
 	char tunnel[IFNAMSIZ];	  /* TUN of the co-located tunnel */
-	struct reg_sa sa;	  /* MN-HA security association */
+	struct reg_sa sa;	  /* MN-HA security association; sa.replay
+				   * is the `replay` key (timestamp/nonce) */
 	uint8_t *key;		  /* owns sa.key's bytes; wiped on free */
 	bool reverse_tunnel, nat_traversal, force_udp;
 	uint16_t lifetime;
@@ -163,12 +200,12 @@ static inline struct reg_sa mn_entry_sa(const struct ha_conf *h,
 					const struct mn_entry *m)
 {
 	return (struct reg_sa){
-		.key = m->key_len ? h->keys + m->key_off : NULL,
-		.key_len = m->key_len,
-		.spi = m->spi,
-		.alg = (enum reg_alg)m->alg,
-		.replay = h->replay,
-		.window = h->window,
+	    .key = m->key_len ? h->keys + m->key_off : NULL,
+	    .key_len = m->key_len,
+	    .spi = m->spi,
+	    .alg = (enum reg_alg)m->alg,
+	    .replay = h->replay,
+	    .window = h->window,
 	};
 }
 
@@ -180,8 +217,8 @@ int mipd_key_decode(const uint8_t *raw, size_t len, uint8_t *out, size_t cap,
 /* Reads group g's `key_file` (must not be group/world readable) into
  * key; every problem is a cfg error naming file:line and the fix.
  * example: the file name suggested when the setting is missing. */
-int mipd_key_file(struct cfg *c, const config_setting_t *g,
-		  const char *example, uint8_t *key, size_t cap, size_t *klen);
+int mipd_key_file(struct cfg *c, const config_setting_t *g, const char *example,
+		  uint8_t *key, size_t cap, size_t *klen);
 void fa_conf_defaults(struct fa_conf *f);
 /* The `fa` group (conf_fa.c); errors go into c. */
 void fa_conf_load(struct cfg *c, struct fa_conf *f);

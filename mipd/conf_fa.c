@@ -17,29 +17,32 @@
  *     max_visitors = 1024;
  *     pending_timeout = 7;          # s until the MN gets 78
  *     route_table = 434;  rule_priority = 434;  # reverse tunnelling
+ *     home_agents = [ "10.10.0.0/24" ]; # home agents served (else 65)
  *   };
  */
 #include "mipd/conf.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *const fa_keys[] = {
-	"interface",
-	"address",
-	"care_of_address",
-	"tunnel",
-	"advertise_interval",
-	"adv_lifetime",
-	"registration_lifetime",
-	"reverse_tunnel",
-	"reverse_tunnel_required",
-	"registration_required",
-	"max_visitors",
-	"pending_timeout",
-	"route_table",
-	"rule_priority",
-	NULL,
+    "interface",
+    "address",
+    "care_of_address",
+    "tunnel",
+    "advertise_interval",
+    "adv_lifetime",
+    "registration_lifetime",
+    "reverse_tunnel",
+    "reverse_tunnel_required",
+    "registration_required",
+    "max_visitors",
+    "pending_timeout",
+    "route_table",
+    "rule_priority",
+    "home_agents",
+    NULL,
 };
 
 void fa_conf_defaults(struct fa_conf *f)
@@ -60,7 +63,7 @@ void fa_conf_defaults(struct fa_conf *f)
 static void fa_v4(struct cfg *c, const config_setting_t *g, const char *key,
 		  struct in_addr *out)
 {
-	struct ipaddr a = { .family = AF_UNSPEC };
+	struct ipaddr a = {.family = AF_UNSPEC};
 
 	if (cfg_addr(c, g, key, &a, false) < 0 || a.family == AF_UNSPEC)
 		return;
@@ -74,8 +77,8 @@ static void fa_v4(struct cfg *c, const config_setting_t *g, const char *key,
 	*out = a.v4;
 }
 
-static void fa_ifname(struct cfg *c, const config_setting_t *g,
-		      const char *key, char out[IFNAMSIZ])
+static void fa_ifname(struct cfg *c, const config_setting_t *g, const char *key,
+		      char out[IFNAMSIZ])
 {
 	const char *s = NULL;
 
@@ -91,9 +94,8 @@ static void fa_ifname(struct cfg *c, const config_setting_t *g,
 	snprintf(out, IFNAMSIZ, "%s", s);
 }
 
-static bool fa_uint(struct cfg *c, const config_setting_t *g,
-		    const char *key, uint32_t *out, long long min,
-		    long long max)
+static bool fa_uint(struct cfg *c, const config_setting_t *g, const char *key,
+		    uint32_t *out, long long min, long long max)
 {
 	long long v;
 
@@ -137,6 +139,55 @@ static void load_numbers(struct cfg *c, const config_setting_t *g,
 	fa_uint(c, g, "rule_priority", &f->rule_priority, 1, 32765);
 }
 
+static void home_agent_entry(struct cfg *c, const config_setting_t *e,
+			     struct fa_conf *f)
+{
+	const char *s = config_setting_get_string(e);
+	struct ipaddr a;
+	unsigned plen;
+
+	if (!s || ipprefix_parse(&a, &plen, s) < 0 || a.family != AF_INET) {
+		cfg_error(c, e,
+			  "each of 'home_agents' is an IPv4 address or "
+			  "prefix in quotes, e.g. \"10.10.0.2\" or "
+			  "\"10.10.0.0/24\"");
+		return;
+	}
+	f->ha_allow[f->nha_allow].mask =
+	    plen ? ~(0xffffffffu >> (plen - 1) >> 1) : 0;
+	f->ha_allow[f->nha_allow].net =
+	    ntohl(a.v4.s_addr) & f->ha_allow[f->nha_allow].mask;
+	f->nha_allow++;
+}
+
+/* RFC 5944 3.7.2.1 "administratively prohibited": which home agents the
+ * visitors may register with. */
+static void load_home_agents(struct cfg *c, const config_setting_t *g,
+			     struct fa_conf *f)
+{
+	const config_setting_t *l = config_setting_get_member(g, "home_agents");
+	int n;
+
+	if (!l)
+		return;
+	if (!config_setting_is_array(l) && !config_setting_is_list(l)) {
+		cfg_error(c, l,
+			  "'home_agents' must be a list: home_agents = "
+			  "[ \"10.10.0.0/24\" ];");
+		return;
+	}
+	n = config_setting_length(l);
+	if (n > FA_MAX_HOME_AGENTS) {
+		cfg_error(c, l,
+			  "'home_agents' has %d entries; at most %d (use "
+			  "prefixes)",
+			  n, FA_MAX_HOME_AGENTS);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		home_agent_entry(c, config_setting_get_elem(l, (unsigned)i), f);
+}
+
 void fa_conf_load(struct cfg *c, struct fa_conf *f)
 {
 	const config_setting_t *g = cfg_group(c, NULL, "fa", false);
@@ -150,12 +201,12 @@ void fa_conf_load(struct cfg *c, struct fa_conf *f)
 	fa_ifname(c, g, "tunnel", f->tunnel);
 	load_numbers(c, g, f);
 	cfg_bool(c, g, "reverse_tunnel", &f->reverse_tunnel, false);
-	cfg_bool(c, g, "reverse_tunnel_required", &f->reverse_required,
-		 false);
+	cfg_bool(c, g, "reverse_tunnel_required", &f->reverse_required, false);
 	cfg_bool(c, g, "registration_required", &f->reg_required, false);
 	if (f->reverse_required && !f->reverse_tunnel)
 		cfg_error(c, config_setting_get_member(g, "reverse_tunnel"),
 			  "'reverse_tunnel_required' needs 'reverse_tunnel' "
 			  "= true");
 	check_lifetimes(c, g, f);
+	load_home_agents(c, g, f);
 }

@@ -7,6 +7,7 @@
  *     home_agent = "10.10.0.2";      home_gateway = "10.10.0.1";
  *     interface = "mn0";             tunnel = "mip0";
  *     spi = 256;  algorithm = "hmac-md5";  key_file = "mn.key";
+ *     replay = "timestamp";          # or "nonce", as the home agent's
  *     reverse_tunnel = true;  nat_traversal = true;  lifetime = 300;
  *     retransmit = { initial = 1.0; tries = 3; };  retry_interval = 30;
  *     dhcp = { command = "dhcpcd"; enabled = true; state_dir = "/run/mipd"; };
@@ -27,16 +28,32 @@
 #include <string.h>
 
 static const char *const keys[] = {
-	"home_address",	  "home_prefix_len", "home_agent",
-	"home_gateway",	  "interface",	     "tunnel",
-	"spi",		  "algorithm",	     "key_file",
-	"reverse_tunnel", "nat_traversal",   "force_udp",
-	"lifetime",	  "retransmit",	     "retry_interval",
-	"nai",		  "dhcp",	     "vpn",
-	"keep_vpn_when_trusted", NULL,
+    "home_address",
+    "home_prefix_len",
+    "home_agent",
+    "home_gateway",
+    "interface",
+    "tunnel",
+    "spi",
+    "algorithm",
+    "key_file",
+    "reverse_tunnel",
+    "nat_traversal",
+    "force_udp",
+    "lifetime",
+    "retransmit",
+    "retry_interval",
+    "nai",
+    "dhcp",
+    "vpn",
+    "keep_vpn_when_trusted",
+    "replay",
+    NULL,
 };
 /* Indexed by enum reg_alg - 1, as in the ha group. */
-static const char *const algs[] = { "hmac-md5", "keyed-md5", NULL };
+static const char *const algs[] = {"hmac-md5", "keyed-md5", NULL};
+/* Indexed by enum reg_replay_mode, as the ha group's `replay`. */
+static const char *const replays[] = {"timestamp", "nonce", NULL};
 
 void mn_conf_defaults(struct mn_conf *m)
 {
@@ -61,7 +78,7 @@ void mn_conf_defaults(struct mn_conf *m)
 static int v4(struct cfg *c, const config_setting_t *g, const char *key,
 	      struct in_addr *out, bool req)
 {
-	struct ipaddr a = { .family = AF_UNSPEC };
+	struct ipaddr a = {.family = AF_UNSPEC};
 
 	if (cfg_addr(c, g, key, &a, req) < 0 || a.family == AF_UNSPEC)
 		return -1;
@@ -136,13 +153,17 @@ static void sa(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 {
 	long long spi = 0;
 	int alg = (int)m->sa.alg - 1;
+	int replay = (int)m->sa.replay;
 
 	/* RFC 5944 1.6: SPIs 0-255 are reserved */
-	if (cfg_int(c, g, "spi", &spi, MIP4_SPI_RESERVED_MAX + 1,
-		    0xffffffffLL, true) == 0)
+	if (cfg_int(c, g, "spi", &spi, MIP4_SPI_RESERVED_MAX + 1, 0xffffffffLL,
+		    true) == 0)
 		m->sa.spi = (uint32_t)spi;
 	if (cfg_enum(c, g, "algorithm", algs, &alg, false) == 0)
 		m->sa.alg = (enum reg_alg)(alg + 1);
+	/* RFC 5944 5.7: must match the home agent's replay protection */
+	if (cfg_enum(c, g, "replay", replays, &replay, false) == 0)
+		m->sa.replay = (enum reg_replay_mode)replay;
 	key(c, g, m);
 }
 
@@ -150,7 +171,7 @@ static void sa(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 static void retransmit(struct cfg *c, const config_setting_t *g,
 		       struct mn_conf *m)
 {
-	static const char *const rk[] = { "initial", "tries", NULL };
+	static const char *const rk[] = {"initial", "tries", NULL};
 	const config_setting_t *r = cfg_group(c, g, "retransmit", false);
 	const config_setting_t *s;
 	long long tries;
@@ -183,8 +204,8 @@ static void retransmit(struct cfg *c, const config_setting_t *g,
 
 static void dhcp(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 {
-	static const char *const dk[] = { "command", "enabled", "state_dir",
-					   NULL };
+	static const char *const dk[] = {"command", "enabled", "state_dir",
+					 NULL};
 	const config_setting_t *d = cfg_group(c, g, "dhcp", false);
 
 	if (!d)
@@ -196,13 +217,14 @@ static void dhcp(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 		cfg_path(c, d, "state_dir", m->dhcp_state_dir,
 			 sizeof(m->dhcp_state_dir), false);
 	if (!m->dhcp_command[0])
-		cfg_error(c, d, "'command' is empty; write command = "
-				"\"dhcpcd\"; or enabled = false;");
+		cfg_error(c, d,
+			  "'command' is empty; write command = "
+			  "\"dhcpcd\"; or enabled = false;");
 }
 
 static void vpn(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 {
-	static const char *const vk[] = { "mobiked_socket", "enabled", NULL };
+	static const char *const vk[] = {"mobiked_socket", "enabled", NULL};
 	const config_setting_t *v = cfg_group(c, g, "vpn", false);
 
 	if (!v)
@@ -212,8 +234,7 @@ static void vpn(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 	cfg_bool(c, v, "enabled", &m->vpn_enabled, false);
 }
 
-static void numbers(struct cfg *c, const config_setting_t *g,
-		    struct mn_conf *m)
+static void numbers(struct cfg *c, const config_setting_t *g, struct mn_conf *m)
 {
 	long long v;
 
@@ -232,8 +253,8 @@ static void numbers(struct cfg *c, const config_setting_t *g,
 static void check_gateway(struct cfg *c, const config_setting_t *g,
 			  const struct mn_conf *m)
 {
-	uint32_t mask = m->home_plen >= 32 ? 0xffffffffu
-					   : ~(0xffffffffu >> m->home_plen);
+	uint32_t mask =
+	    m->home_plen >= 32 ? 0xffffffffu : ~(0xffffffffu >> m->home_plen);
 
 	if (m->gateway.s_addr &&
 	    (ntohl(m->gateway.s_addr) & mask) != (ntohl(m->home.s_addr) & mask))

@@ -101,23 +101,69 @@ static void on_lifetime(void *owner)
 		fa_kernel_rule(f, v, false);
 }
 
-/* ---- replies from the FA itself (RFC 5944 3.7.2.3) ---- */
+/* ---- replies from the FA itself (RFC 5944 3.7.2.3) ----
+ *
+ * Which Registration Reply codes the foreign agent produces itself, and
+ * why the others never come from it:
+ *
+ *  64 unspecified      a relayed request could not be sent for a reason
+ *                      that is not unreachability (e.g. a firewall's
+ *                      EPERM), or the host route to the visitor failed
+ *  65 admin prohibited the Home Agent field is outside fa.home_agents
+ *  66 resources        the visitor list is full (fa.max_visitors)
+ *  67 MN auth failed   never: no MN-FA security associations configured,
+ *                      an MN-FA extension is not checked (RFC 5944 3.7.2.1
+ *                      makes it required only when an SA exists)
+ *  68 HA auth failed   never: no FA-HA security associations; a reply's
+ *                      FA-HA extension is not checked
+ *  69 lifetime         longer than fa.registration_lifetime; the reply's
+ *                      Lifetime is that maximum (3.7.2.3)
+ *  70 bad request      malformed request (reg_parse_request), or an
+ *                      Encapsulating Delivery Style extension without T
+ *  71 bad reply        malformed reply from the home agent
+ *  72 encapsulation    M or G bit: only IP-in-IP
+ *  73 VJ               never: reserved, no bit asks for it any more
+ *  74 revtun unavail   T bit, fa.reverse_tunnel false (RFC 3024 3.3)
+ *  75 revtun mandatory no T bit, fa.reverse_tunnel_required
+ *  76 too distant      T bit and the request's IP TTL is not 255
+ *  77 bad CoA          not our care-of address (no D bit)
+ *  78 timeout          no reply within fa.pending_timeout
+ *  79 delivery style   Encapsulating Delivery Style extension with T:
+ *                      only the Direct Delivery Style is supported
+ *  80/81/82/88         relaying met ICMP net / host / port / other
+ *                      unreachable from the path to the home agent, or
+ *                      the same refusal from our own stack at sendmsg
+ *  96 nonzero HoA      Home Address 0 with an NAI: we assign no home
+ *                      addresses (RFC 2794)
+ *  97 missing NAI      Home Address 0 and no NAI to name the node
+ *  98 missing HA       Home Agent 0 or 255.255.255.255: we pick none
+ *  99 missing HoA      never: it answers a dynamic home address request,
+ *                      which 96 already refuses
+ * 194 invalid HA       Home Agent multicast, class E, loopback, 0/8 or
+ *                      one of our own addresses
+ */
 
 static void send_denial(struct fa *f, const struct visitor *v,
 			const struct reg_request *rq, int code)
 {
-	struct reg_reply rp = { .code = (uint8_t)code, .home = rq->home,
-				.ha = rq->ha, .id = rq->id };
+	struct reg_reply rp = {.code = (uint8_t)code,
+			       .home = rq->home,
+			       .ha = rq->ha,
+			       .id = rq->id};
 	uint8_t out[64];
 	struct reg_builder b;
 	struct wbuf w;
 	size_t len = 0;
 
+	/* RFC 5944 3.7.2.3: with 69 the Lifetime says what we accept */
+	if (code == MIP4_FA_LIFETIME_TOO_LONG)
+		rp.lifetime = f->conf->reg_lifetime;
 	wb_init(&w, out, sizeof(out));
 	reg_build_reply(&b, &w, &rp);
 	if (reg_build_end(&b, &len) != REG_OK)
 		return;
 	f->st.req_denied++;
+	f->last_denial = code;
 	log_info("denying %s: %u (%s)", fa_ip(rq->home.s_addr), code,
 		 reg_code_name((uint8_t)code));
 	fa_send(f, v->local, v->src, v->sport, out, len);
@@ -139,13 +185,69 @@ static void deny(struct fa *f, struct visitor *v, const struct reg_request *rq,
 
 /* ---- requests from visiting mobile nodes ---- */
 
-/* RFC 5944 3.7.2.1, RFC 3024 3.3, RFC 2794: -1 to relay, or the code. */
-static int check_request(const struct fa *f, const struct reg_request *rq)
+/* 0/8, loopback, multicast, class E: no home agent lives there. */
+static bool bad_unicast(uint32_t a)
 {
+	uint32_t h = ntohl(a);
+
+	return (h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 0xe;
+}
+
+static bool ha_allowed(const struct fa_conf *c, uint32_t ha)
+{
+	uint32_t h = ntohl(ha);
+
+	if (!c->nha_allow)
+		return true;
+	for (unsigned i = 0; i < c->nha_allow; i++)
+		if ((h & c->ha_allow[i].mask) == c->ha_allow[i].net)
+			return true;
+	return false;
+}
+
+/* RFC 2794: who the node is and which home agent it names. */
+static int check_identity(const struct fa *f, const struct reg_msg *m)
+{
+	const struct reg_request *rq = &m->rq;
+
 	if (rq->home.s_addr == 0)
-		return MIP4_FA_NONZERO_HOMEADDR_REQ; /* no NAI support */
+		return m->has_nai ? MIP4_FA_NONZERO_HOMEADDR_REQ
+				  : MIP4_FA_MISSING_NAI;
 	if (rq->ha.s_addr == 0 || rq->ha.s_addr == INADDR_BROADCAST)
 		return MIP4_FA_MISSING_HA;
+	if (bad_unicast(rq->ha.s_addr) || rq->ha.s_addr == f->addr ||
+	    rq->ha.s_addr == f->coa)
+		return MIP4_FA_BAD_HA_ADDR;
+	if (!ha_allowed(f->conf, rq->ha.s_addr))
+		return MIP4_FA_ADMIN_PROHIBITED;
+	return -1;
+}
+
+/* RFC 3024 3.3: reverse tunnelling, its TTL check and delivery style. */
+static int check_reverse(const struct fa *f, const struct reg_msg *m,
+			 uint8_t ttl)
+{
+	bool t = m->rq.flags & MIP4_RRQ_T;
+	bool eds = reg_find_ext(m, MIP4_EXT_ENCAP_DELIVERY) != NULL;
+
+	if (t && !f->conf->reverse_tunnel)
+		return MIP4_FA_REVTUN_UNAVAIL;
+	if (!t && f->conf->reverse_required && m->rq.lifetime)
+		return MIP4_FA_REVTUN_MANDATORY;
+	if (t && ttl && ttl != 255)
+		return MIP4_FA_TOO_DISTANT; /* not on our link */
+	if (eds)
+		return t ? MIP4_FA_DELIVERY_UNSUPPORTED : MIP4_FA_BAD_REQUEST;
+	return -1;
+}
+
+int fa_check_request(const struct fa *f, const struct reg_msg *m, uint8_t ttl)
+{
+	const struct reg_request *rq = &m->rq;
+	int code = check_identity(f, m);
+
+	if (code >= 0)
+		return code;
 	if (rq->lifetime > f->conf->reg_lifetime)
 		return MIP4_FA_LIFETIME_TOO_LONG;
 	/* D: a co-located address registered through us (R bit) */
@@ -154,12 +256,40 @@ static int check_request(const struct fa *f, const struct reg_request *rq)
 		return MIP4_FA_BAD_COA;
 	if (rq->flags & (MIP4_RRQ_M | MIP4_RRQ_G))
 		return MIP4_FA_ENCAP_UNAVAIL; /* IP-in-IP only */
-	if ((rq->flags & MIP4_RRQ_T) && !f->conf->reverse_tunnel)
-		return MIP4_FA_REVTUN_UNAVAIL;
-	if (!(rq->flags & MIP4_RRQ_T) && f->conf->reverse_required &&
-	    rq->lifetime)
-		return MIP4_FA_REVTUN_MANDATORY;
-	return -1;
+	return check_reverse(f, m, ttl);
+}
+
+int fa_unreach_code(uint8_t type, uint8_t code)
+{
+	if (type != 3) /* not Destination Unreachable: time exceeded... */
+		return MIP4_FA_HA_UNREACH;
+	switch (code) {
+	case 0: /* net */
+	case 6: /* destination network unknown */
+		return MIP4_FA_HOME_NET_UNREACH;
+	case 1: /* host */
+	case 7: /* destination host unknown */
+		return MIP4_FA_HA_HOST_UNREACH;
+	case 3:
+		return MIP4_FA_HA_PORT_UNREACH;
+	default: /* protocol, fragmentation, prohibited... */
+		return MIP4_FA_HA_UNREACH;
+	}
+}
+
+int fa_errno_code(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case ENETUNREACH:
+		return MIP4_FA_HOME_NET_UNREACH;
+	case EHOSTUNREACH:
+	case EHOSTDOWN:
+		return MIP4_FA_HA_HOST_UNREACH;
+	case ECONNREFUSED:
+		return MIP4_FA_HA_PORT_UNREACH;
+	default:
+		return MIP4_FA_UNSPECIFIED;
+	}
 }
 
 /* RFC 5944 3.7.2.2: relayed unchanged through the MN-HA authenticator;
@@ -185,27 +315,38 @@ static void remember(struct visitor *v, const struct reg_request *rq,
 	v->pending = true;
 }
 
-static void relay_request(struct fa *f, struct visitor *v,
-			  const struct reg_msg *m)
+/* -1 when relayed, else the code to deny with. */
+static int relay_request(struct fa *f, struct visitor *v,
+			 const struct reg_msg *m)
 {
-	if (!v->k_link)
-		fa_kernel_link(f, v, true);
-	timer_arm_ms(f->loop, &v->pend_timer, f->conf->pending_ms);
+	int rc;
+
+	if (!v->k_link && fa_kernel_link(f, v, true) < 0)
+		return MIP4_FA_UNSPECIFIED; /* we could not deliver to it */
 	/* From the care-of address: a home agent comparing the outer
 	 * source with the CoA (RFC 3519 NAT detection) must see them equal */
-	fa_send(f, f->coa, m->rq.ha.s_addr, f->conf->ha_port, m->pkt,
-		relay_len(m));
+	rc = fa_send(f, f->coa, m->rq.ha.s_addr, f->conf->ha_port, m->pkt,
+		     relay_len(m));
+	if (rc < 0) {
+		log_info("relaying the request of %s to %s failed: %s",
+			 fa_ip(m->rq.home.s_addr), fa_ip(m->rq.ha.s_addr),
+			 strerror(-rc));
+		return fa_errno_code(rc);
+	}
+	timer_arm_ms(f->loop, &v->pend_timer, f->conf->pending_ms);
 	f->st.req_relayed++;
 	log_debug("relayed request of %s to %s (lifetime %u)",
 		  fa_ip(m->rq.home.s_addr), fa_ip(m->rq.ha.s_addr),
 		  m->rq.lifetime);
+	return -1;
 }
 
 void fa_handle_request(struct fa *f, const uint8_t *pkt, size_t len,
-		       uint32_t src, uint16_t sport, uint32_t local)
+		       uint32_t src, uint16_t sport, uint32_t local,
+		       uint8_t ttl)
 {
-	struct visitor tmp = { .fa = f, .src = src, .sport = sport,
-			       .local = local };
+	struct visitor tmp = {
+	    .fa = f, .src = src, .sport = sport, .local = local};
 	struct reg_msg m;
 	struct visitor *v;
 	int err, code;
@@ -223,7 +364,7 @@ void fa_handle_request(struct fa *f, const uint8_t *pkt, size_t len,
 		return;
 	}
 	v = fa_find(f, m.rq.home.s_addr);
-	code = check_request(f, &m.rq);
+	code = fa_check_request(f, &m, ttl);
 	if (code < 0 && !v && !(v = visitor_new(f, m.rq.home.s_addr)))
 		code = MIP4_FA_NO_RESOURCES;
 	if (code >= 0) {
@@ -239,14 +380,50 @@ void fa_handle_request(struct fa *f, const uint8_t *pkt, size_t len,
 		v->has_mac = true;
 	}
 	remember(v, &m.rq, src, sport, local);
-	relay_request(f, v, &m);
+	code = relay_request(f, v, &m);
+	if (code >= 0) {
+		deny(f, v, &m.rq, code);
+		pending_end(f, v);
+	}
+}
+
+/* The relayed request the quoted bytes are, by home address and the
+ * whole Identification; the fixed part is all a quote must hold. */
+void fa_handle_icmp_error(struct fa *f, const uint8_t *payload, size_t len,
+			  uint32_t dst, uint8_t type, uint8_t code)
+{
+	struct reg_request rq = {0};
+	struct visitor *v;
+	struct rbuf r;
+	uint8_t t = 0;
+	int deny_code;
+
+	rb_init(&r, payload, len);
+	rb_u8(&r, &t);
+	rb_skip(&r, 3);
+	rb_bytes(&r, &rq.home.s_addr, 4);
+	rb_skip(&r, 8);
+	rb_u64(&r, &rq.id);
+	if (r.failed || t != MIP4_REG_REQUEST)
+		return;
+	v = fa_find(f, rq.home.s_addr);
+	if (!v || !v->pending || v->pend_id != rq.id || v->ha != dst)
+		return;
+	deny_code = fa_unreach_code(type, code);
+	log_info("ICMP type %u code %u from the path to home agent %s for "
+		 "%s: %d (%s) to the node",
+		 type, code, fa_ip(dst), fa_ip(rq.home.s_addr), deny_code,
+		 reg_code_name((uint8_t)deny_code));
+	rq.ha.s_addr = v->ha;
+	send_denial(f, v, &rq, deny_code);
+	pending_end(f, v);
 }
 
 static void on_pending_timeout(void *owner)
 {
 	struct visitor *v = owner;
 	struct fa *f = v->fa;
-	struct reg_request rq = { .id = v->pend_id };
+	struct reg_request rq = {.id = v->pend_id};
 
 	rq.home.s_addr = v->b.info.hoa;
 	rq.ha.s_addr = v->ha;
@@ -320,8 +497,7 @@ static void relay_reply(struct fa *f, struct visitor *v,
 	}
 }
 
-void fa_handle_reply(struct fa *f, const uint8_t *pkt, size_t len,
-		     uint32_t src)
+void fa_handle_reply(struct fa *f, const uint8_t *pkt, size_t len, uint32_t src)
 {
 	struct reg_msg m;
 	struct visitor *v;
@@ -337,8 +513,8 @@ void fa_handle_reply(struct fa *f, const uint8_t *pkt, size_t len,
 		return;
 	}
 	if (err != REG_OK) {
-		struct reg_request rq = { .home = m.rp.home, .ha.s_addr = v->ha,
-					  .id = v->pend_id };
+		struct reg_request rq = {
+		    .home = m.rp.home, .ha.s_addr = v->ha, .id = v->pend_id};
 
 		/* RFC 5944 3.7.3.1: poorly formed reply -> 71 */
 		f->st.malformed++;
@@ -359,7 +535,9 @@ struct fa *fa_new(struct eloop *l, const struct fa_conf *conf)
 		return NULL;
 	f->loop = l;
 	f->conf = conf;
-	f->udp_fd = f->icmp_fd = f->pkt_fd = -1;
+	f->udp_fd = f->pkt_fd = -1;
+	f->last_denial = -1;
+	agent_adv_init(&f->adv);
 	return f;
 }
 
@@ -406,8 +584,7 @@ uint32_t fa_coa(const struct fa *f)
 	return f->coa;
 }
 
-bool fa_visitor_get(const struct fa *f, uint32_t hoa,
-		    struct fa_visitor_info *o)
+bool fa_visitor_get(const struct fa *f, uint32_t hoa, struct fa_visitor_info *o)
 {
 	const struct visitor *v = fa_find(f, hoa);
 	uint64_t now = mono_ns();
@@ -429,7 +606,7 @@ bool fa_visitor_get(const struct fa *f, uint32_t hoa,
 		o->remaining = BCACHE_LIFETIME_INF;
 	else if (v->active && v->expires_ns > now)
 		o->remaining =
-			(uint32_t)((v->expires_ns - now + NS_PER_S - 1) / NS_PER_S);
+		    (uint32_t)((v->expires_ns - now + NS_PER_S - 1) / NS_PER_S);
 	return true;
 }
 
@@ -460,7 +637,7 @@ static void tunnel_json(const struct tunnel *t, struct jw *o)
 
 	jw_obj_begin(o, "tunnel");
 	jw_str(o, "device", tunnel_name(t));
-	jw_uint(o, "delivered", s->rx_ipip);	  /* decapsulated to visitors */
+	jw_uint(o, "delivered", s->rx_ipip); /* decapsulated to visitors */
 	jw_uint(o, "not_for_visitor", s->rx_src_drop);
 	jw_uint(o, "rx_bad", s->rx_bad);
 	jw_uint(o, "reverse_tunnelled", s->tx_ipip);
@@ -476,11 +653,15 @@ void fa_ctl_status(const struct fa *f, struct jw *o)
 	jw_str(o, "fa_interface", c->interface);
 	jw_str(o, "care_of_address", fa_ip(f->coa));
 	jw_uint(o, "advertise_interval_ms", c->adv_interval_ms);
-	jw_uint(o, "advertisement_seq", f->adv_seq);
+	jw_uint(o, "advertisement_seq", f->adv.seq);
 	jw_uint(o, "registration_lifetime", c->reg_lifetime);
 	jw_bool(o, "reverse_tunnel", c->reverse_tunnel);
 	jw_uint(o, "visitors", f->nvisitors);
 	jw_uint(o, "max_visitors", c->max_visitors);
+	jw_int(o, "last_denial", f->last_denial);
+	jw_str(o, "last_denial_name",
+	       f->last_denial < 0 ? ""
+				  : reg_code_name((uint8_t)f->last_denial));
 	counters_json(&f->st, o);
 	if (f->tun)
 		tunnel_json(f->tun, o);

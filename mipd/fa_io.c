@@ -9,8 +9,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <libmnl/libmnl.h>
+#include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
@@ -34,7 +34,7 @@ const char *fa_ip(uint32_t a)
 	static char buf[4][INET_ADDRSTRLEN];
 	static unsigned next;
 	char *s = buf[next++ % 4];
-	struct in_addr in = { .s_addr = a };
+	struct in_addr in = {.s_addr = a};
 
 	return inet_ntop(AF_INET, &in, s, INET_ADDRSTRLEN);
 }
@@ -48,29 +48,29 @@ const char *fa_ip(uint32_t a)
 static int open_pkt(int ifindex, uint16_t port)
 {
 	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9), /* protocol */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),
-		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6), /* fragment offset */
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 4, 0),
-		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0), /* X = header len */
-		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),	/* destination port */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, 64),
-		BPF_STMT(BPF_RET | BPF_K, 0),
+	    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 9), /* protocol */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),
+	    BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6), /* fragment offset */
+	    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 4, 0),
+	    BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0), /* X = header len */
+	    BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2),  /* destination port */
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 64),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
 	};
-	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]),
-				   .filter = code };
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_IP),
-				  .sll_ifindex = ifindex };
-	int err, fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK |
-						SOCK_CLOEXEC,
-			     htons(ETH_P_IP));
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]),
+				  .filter = code};
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(ETH_P_IP),
+				 .sll_ifindex = ifindex};
+	int err,
+	    fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			htons(ETH_P_IP));
 
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
-		       sizeof(prog)) < 0 ||
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) <
+		0 ||
 	    bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
 		err = -errno;
 		close(fd);
@@ -121,7 +121,7 @@ bool fa_learn_mac(struct fa *f, uint32_t src, uint16_t sport,
 	mac_drain(f);
 	for (unsigned i = 1; i <= FA_MAC_CACHE; i++) {
 		const struct fa_mac *e =
-			&f->macs[(f->mac_next - i) % FA_MAC_CACHE];
+		    &f->macs[(f->mac_next - i) % FA_MAC_CACHE];
 
 		if (e->src == src && e->sport == sport && e->sport) {
 			memcpy(mac, e->mac, ETH_ALEN);
@@ -135,7 +135,7 @@ bool fa_learn_mac(struct fa *f, uint32_t src, uint16_t sport,
 
 static int neigh_talk(struct nlmsghdr *nlh)
 {
-	struct timeval tv = { .tv_sec = 5 };
+	struct timeval tv = {.tv_sec = 5};
 	struct mnl_socket *sk = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	uint32_t buf[8192 / 4];
 	int rc, err = 0;
@@ -172,9 +172,9 @@ static int neigh_change(uint16_t type, int ifindex, uint32_t hoa,
 	struct ndmsg *nd;
 
 	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
-			   (type == RTM_NEWNEIGH ? NLM_F_CREATE | NLM_F_REPLACE
-						 : 0);
+	nlh->nlmsg_flags =
+	    NLM_F_REQUEST | NLM_F_ACK |
+	    (type == RTM_NEWNEIGH ? NLM_F_CREATE | NLM_F_REPLACE : 0);
 	nlh->nlmsg_seq = (uint32_t)time(NULL);
 	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
 	nd->ndm_family = AF_INET;
@@ -186,8 +186,8 @@ static int neigh_change(uint16_t type, int ifindex, uint32_t hoa,
 	return neigh_talk(nlh);
 }
 
-static void host_route(struct nl_route *r, int oif, uint32_t dst,
-		       unsigned len, uint32_t table)
+static void host_route(struct nl_route *r, int oif, uint32_t dst, unsigned len,
+		       uint32_t table)
 {
 	memset(r, 0, sizeof(*r));
 	r->family = AF_INET;
@@ -205,26 +205,30 @@ static void kernel_err(struct fa *f, const char *what, uint32_t hoa, int rc)
 	log_warn("%s for visitor %s: %s", what, fa_ip(hoa), strerror(-rc));
 }
 
-void fa_kernel_link(struct fa *f, struct visitor *v, bool on)
+int fa_kernel_link(struct fa *f, struct visitor *v, bool on)
 {
 	uint32_t hoa = v->b.info.hoa;
 	struct nl_route r;
+	int rc = 0;
 
 	if (on == v->k_link || f->ifindex <= 0)
-		return;
+		return 0;
 	host_route(&r, f->ifindex, hoa, 32, 0);
 	if (on) {
 		if (v->has_mac)
 			kernel_err(f, "neighbour entry", hoa,
 				   neigh_change(RTM_NEWNEIGH, f->ifindex, hoa,
 						v->mac));
-		kernel_err(f, "host route", hoa, nl_route_replace(&r));
+		rc = nl_route_replace(&r);
+		kernel_err(f, "host route", hoa, rc);
 	} else {
 		nl_route_del(&r);
 		if (v->has_mac)
 			neigh_change(RTM_DELNEIGH, f->ifindex, hoa, NULL);
 	}
+	/* recorded even on failure: taking it down again is harmless */
 	v->k_link = on;
+	return rc < 0 ? -1 : 0;
 }
 
 /* RFC 3024 5.1: everything the visitor sends goes to its home agent;
@@ -254,8 +258,7 @@ static const struct binding *tun_lookup(void *arg, uint32_t hoa)
 	const struct visitor *v = fa_find(arg, hoa);
 
 	/* RFC 3024 5.1: only visitors that asked for it go back reversed */
-	return v && v->active && (v->b.info.flags & MIP4_RRQ_T) ? &v->b
-								 : NULL;
+	return v && v->active && (v->b.info.flags & MIP4_RRQ_T) ? &v->b : NULL;
 }
 
 /* RFC 5944 4.2.2: decapsulated packets go to active visitors only, and
@@ -289,9 +292,11 @@ static int write_sysctl(const char *ifname, const char *key, const char *val)
 
 static int open_tunnel(struct fa *f)
 {
-	struct tunnel_cfg tc = { .udp_fd = -1, .lookup = tun_lookup,
-				 .arg = f, .lookup_by_src = true,
-				 .rx_check = tun_rx_check };
+	struct tunnel_cfg tc = {.udp_fd = -1,
+				.lookup = tun_lookup,
+				.arg = f,
+				.lookup_by_src = true,
+				.rx_check = tun_rx_check};
 	struct nl_route r;
 	int rc;
 
@@ -308,44 +313,18 @@ static int open_tunnel(struct fa *f)
 	host_route(&r, tunnel_ifindex(f->tun), 0, 0, f->conf->table);
 	rc = nl_route_replace(&r);
 	if (rc < 0)
-		log_err("default route of table %u into %s: %s",
-			f->conf->table, tunnel_name(f->tun), strerror(-rc));
+		log_err("default route of table %u into %s: %s", f->conf->table,
+			tunnel_name(f->tun), strerror(-rc));
 	return rc < 0 ? -1 : 0;
-}
-
-/* ---- addresses of the interface ---- */
-
-static int if_address(struct fa *f)
-{
-	uint32_t want = f->conf->address.s_addr;
-	struct ifaddrs *ifa, *i;
-
-	if (getifaddrs(&ifa) < 0)
-		return -errno;
-	for (i = ifa; i; i = i->ifa_next) {
-		const struct sockaddr_in *a = (void *)i->ifa_addr;
-		const struct sockaddr_in *m = (void *)i->ifa_netmask;
-
-		if (!a || a->sin_family != AF_INET ||
-		    strcmp(i->ifa_name, f->conf->interface) ||
-		    (want && a->sin_addr.s_addr != want))
-			continue;
-		f->addr = a->sin_addr.s_addr;
-		f->plen = m ? (uint8_t)__builtin_popcount(m->sin_addr.s_addr)
-			    : 32;
-		break;
-	}
-	freeifaddrs(ifa);
-	return f->addr ? 0 : -EADDRNOTAVAIL;
 }
 
 /* ---- UDP 434 ---- */
 
 static int open_udp(struct fa *f)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(f->conf->port) };
-	struct ip_mreqn mr = { .imr_ifindex = f->ifindex };
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(f->conf->port)};
+	struct ip_mreqn mr = {.imr_ifindex = f->ifindex};
 	int one = 1, err;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -354,8 +333,12 @@ static int open_udp(struct fa *f)
 	/* RFC 5944 3.6.1.1: a node may address 224.0.0.11 (all mobility
 	 * agents) before it knows our address */
 	mr.imr_multiaddr.s_addr = htonl(0xe000000b);
+	/* IP_RECVTTL: RFC 3024 3.3 (76); IP_RECVERR: the ICMP errors a
+	 * relayed request draws (RFC 5944 3.7.2.3, 80-88) */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		err = -errno;
 		close(fd);
@@ -367,42 +350,49 @@ static int open_udp(struct fa *f)
 	return fd;
 }
 
-void fa_send(struct fa *f, uint32_t from, uint32_t to, uint16_t port,
-	     const uint8_t *msg, size_t len)
+int fa_send(struct fa *f, uint32_t from, uint32_t to, uint16_t port,
+	    const uint8_t *msg, size_t len)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(port),
-				   .sin_addr.s_addr = to };
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = to};
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { (void *)msg, len };
-	struct msghdr mh = { .msg_name = &sin, .msg_namelen = sizeof(sin),
-			     .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct iovec iov = {(void *)msg, len};
+	struct msghdr mh = {.msg_name = &sin,
+			    .msg_namelen = sizeof(sin),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = from ? from : f->addr };
+	struct in_pktinfo pi = {.ipi_spec_dst.s_addr = from ? from : f->addr};
 
 	c->cmsg_level = IPPROTO_IP;
 	c->cmsg_type = IP_PKTINFO;
 	c->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 	if (sendmsg(f->udp_fd, &mh, 0) != (ssize_t)len) {
+		int err = errno ? errno : EIO;
+
 		f->st.send_err++;
-		log_debug("send to %s: %s", fa_ip(to), strerror(errno));
+		log_debug("send to %s: %s", fa_ip(to), strerror(err));
+		return -err;
 	}
+	return 0;
 }
 
 static void dispatch(struct fa *f, const uint8_t *p, size_t n,
-		     const struct sockaddr_in *sin, const struct in_pktinfo *pi)
+		     const struct sockaddr_in *sin, const struct in_pktinfo *pi,
+		     uint8_t ttl)
 {
 	uint32_t src = sin->sin_addr.s_addr;
 
 	if (n && p[0] == MIP4_REG_REQUEST && pi->ipi_ifindex == f->ifindex)
 		fa_handle_request(f, p, n, src, ntohs(sin->sin_port),
-				  pi->ipi_spec_dst.s_addr);
+				  pi->ipi_spec_dst.s_addr, ttl);
 	else if (n && p[0] == MIP4_REG_REPLY)
 		fa_handle_reply(f, p, n, src);
 	/* else: a request from elsewhere (we are nobody's home agent),
@@ -417,28 +407,78 @@ static int recv_one(struct fa *f)
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { pkt, sizeof(pkt) };
-	struct msghdr mh = { .msg_name = &sin, .msg_namelen = sizeof(sin),
-			     .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct in_pktinfo pi = { 0 };
+	struct iovec iov = {pkt, sizeof(pkt)};
+	struct msghdr mh = {.msg_name = &sin,
+			    .msg_namelen = sizeof(sin),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	struct in_pktinfo pi = {0};
 	ssize_t n = recvmsg(f->udp_fd, &mh, MSG_DONTWAIT);
+	int ttl = 0;
 
 	if (n < 0)
-		return 0;
+		/* a pending ICMP error (IP_RECVERR) fails one read: go on */
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : 1;
 	if (mh.msg_flags & MSG_TRUNC)
 		return 1;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
-	     c = CMSG_NXTHDR(&mh, c))
+	     c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-	dispatch(f, pkt, (size_t)n, &sin, &pi);
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL)
+			memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+	}
+	dispatch(f, pkt, (size_t)n, &sin, &pi,
+		 (uint8_t)(ttl > 0 && ttl < 256 ? ttl : 0));
+	return 1;
+}
+
+/* One queued ICMP error: the quoted datagram we sent, where to, and the
+ * ICMP type and code.  1, or 0 when the queue is empty. */
+static int recv_err(struct fa *f)
+{
+	uint8_t payload[FA_DGRAM_MAX];
+	struct sockaddr_in to;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+				    sizeof(struct sockaddr_in)) +
+			 64];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {payload, sizeof(payload)};
+	struct msghdr mh = {.msg_name = &to,
+			    .msg_namelen = sizeof(to),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
+	ssize_t n = recvmsg(f->udp_fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+	if (n < 0)
+		return 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c;
+	     c = CMSG_NXTHDR(&mh, c)) {
+		struct sock_extended_err ee;
+
+		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR ||
+		    c->cmsg_len < CMSG_LEN(sizeof(ee)))
+			continue;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		if (ee.ee_origin == SO_EE_ORIGIN_ICMP)
+			fa_handle_icmp_error(f, payload, (size_t)n,
+					     to.sin_addr.s_addr, ee.ee_type,
+					     ee.ee_code);
+	}
 	return 1;
 }
 
 static void on_udp(void *arg, int fd, uint32_t events)
 {
+	if (events & EPOLLERR)
+		for (int i = 0; i < 64 && recv_err(arg); i++)
+			;
 	for (int i = 0; i < 64; i++)
 		if (recv_one(arg) <= 0)
 			return;
@@ -456,7 +496,9 @@ int fa_io_open(struct fa *f)
 	int rc = 0;
 
 	f->ifindex = nl_ifindex(f->conf->interface);
-	if (f->ifindex < 0 || (rc = if_address(f)) < 0) {
+	if (f->ifindex < 0 ||
+	    (rc = agent_if_address(f->conf->interface, f->conf->address.s_addr,
+				   &f->addr, &f->plen)) < 0) {
 		log_err("foreign agent interface %s: %s", f->conf->interface,
 			strerror(f->ifindex < 0 ? -f->ifindex : -rc));
 		return -1;

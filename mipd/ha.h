@@ -6,8 +6,16 @@
  *   the limiter) -> per-source rate limit -> parse (malformed: 134, or
  *   silent drop where RFC 5944 1.9 says so) -> mobile node by home
  *   address -> MN-HA authentication (131) -> identification (133) -> HA
- *   address (136) -> encapsulation (139, 142) -> lifetime clamp -> binding
- *   cache (130) -> routes and proxy ARP -> authenticated reply.
+ *   address (136) -> disabled node (129) -> reverse tunnel policy (137,
+ *   138) -> encapsulation (139, 142) -> lifetime clamp -> simultaneous
+ *   bindings (135) -> binding cache (130) -> routes and proxy ARP (128)
+ *   -> authenticated reply.  A home address outside ha.home_prefix gets
+ *   129 before authentication (no SA can exist for it).
+ *
+ * The codes each check produces are listed in ha.c.  With a data plane
+ * the home agent also tunnels home-link broadcasts to bindings with the
+ * B bit (RFC 5944 4.3, ha_bcast.c) and, with ha.advertise, sends Agent
+ * Advertisements with the H bit on the home link (RFC 5944 2.3).
  *
  * ha_handle() is that whole pipeline on one datagram, with no I/O of its
  * own besides the kernel changes a new or removed binding needs (and none
@@ -41,6 +49,10 @@ struct ha_stats {
 	uint64_t kernel_err; /* route / proxy ARP changes that failed */
 	uint64_t send_err;
 	uint64_t tunnel_msgs; /* RFC 3519 tunnel data handed to the tunnel */
+	uint64_t adv_sent;    /* RFC 5944 2.3 advertisements (ha.advertise) */
+	uint64_t sol_rx;      /* agent solicitations answered */
+	uint64_t bcast_rx;    /* home-link broadcasts for B bindings (4.3) */
+	uint64_t bcast_tx;    /* ... tunnelled, one per binding */
 };
 
 /* Where a datagram came from and which of our addresses it reached;
@@ -53,8 +65,7 @@ struct ha_from {
 
 /* conf must outlive the HA.  dataplane: open the tunnel, routes and
  * proxy ARP; false for benchmarks and pure protocol tests. */
-struct ha *ha_new(struct eloop *l, const struct ha_conf *conf,
-		  bool dataplane);
+struct ha *ha_new(struct eloop *l, const struct ha_conf *conf, bool dataplane);
 /* Opens UDP conf->port (and the data plane).  0 or -1, logged. */
 int ha_start(struct ha *h);
 /* Removes every binding's routes and proxy entries, then frees. */

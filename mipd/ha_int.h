@@ -5,6 +5,7 @@
 #ifndef MIPD_HA_INT_H
 #define MIPD_HA_INT_H
 
+#include "mipd/agent_adv.h"
 #include "mipd/ha.h"
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
@@ -15,6 +16,16 @@
  * index, so no pointer is stored. */
 struct ha_mn {
 	struct reg_replay rp;
+};
+
+/* RFC 5944 4.3: home addresses whose binding has the B bit, and the
+ * packet socket that sees the home link's broadcasts (ha_bcast.c). */
+struct ha_bcast {
+	int fd;
+	uint32_t *hoas; /* unordered; small: few nodes ask for broadcasts */
+	size_t n, cap;
+	uint16_t ip_id;
+	uint8_t buf[9216], mid[9216 + 20];
 };
 
 struct ha {
@@ -31,6 +42,8 @@ struct ha {
 	size_t mn_mask;
 	struct ha_stats st;
 	uint64_t started_ns;
+	struct agent_adv adv; /* RFC 5944 2.3, when ha.advertise */
+	struct ha_bcast bcast;
 };
 
 /* One request being processed. */
@@ -68,9 +81,26 @@ const struct binding *ha_lookup(void *h, uint32_t hoa);
 size_t ha_build_reply(struct ha *h, const struct ha_req *r, int code,
 		      uint8_t *out, size_t cap);
 int ha_open_socket(uint16_t port);
-/* Receives and answers one datagram: 1, 0 when drained, -1 on error. */
-int ha_recv_one(struct ha *h, int fd);
+/* Receives and answers up to HA_RX_BATCH datagrams (one recvmmsg, one
+ * sendmmsg): how many, 0 when drained, -1 on error. */
+#define HA_RX_BATCH 64
+int ha_recv_batch(struct ha *h, int fd);
 uint32_t ha_random32(void);
+/* The advertisement the home agent sends from addr/plen (ha.c). */
+void ha_adv_cfg(const struct ha *h, uint32_t addr, uint8_t plen,
+		struct agent_adv_cfg *c);
+
+/* ha_bcast.c */
+int ha_bcast_open(struct ha *h);
+void ha_bcast_close(struct ha *h);
+/* The binding of hoa has (on) or no longer has the B bit. */
+void ha_bcast_track(struct ha *h, uint32_t hoa, bool on);
+/* Whether a packet to dst is one forwarded to B bindings: the limited or
+ * the home subnet's broadcast, multicast when ha.forward_multicast. */
+bool ha_bcast_wanted(const struct ha_conf *c, uint32_t dst);
+/* One IPv4 packet the home link carried to its broadcast or a multicast
+ * address: tunnelled to every binding with B but its sender's. */
+void ha_bcast_input(struct ha *h, const uint8_t *pkt, size_t len);
 /* Dotted quad in one of a few rotating static buffers, for logs. */
 const char *ha_ip(uint32_t a);
 

@@ -135,60 +135,111 @@ static void pktinfo_dst(struct msghdr *mh, struct ha_from *from)
 	}
 }
 
-static void send_reply(struct ha *h, int fd, const struct ha_from *from,
-		       const uint8_t *msg, size_t len)
-{
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(from->sport),
-				  .sin_addr.s_addr = from->src };
+/*
+ * A flood is the load that matters, so datagrams are moved HA_RX_BATCH at
+ * a time: one recvmmsg, each request through ha_handle() in arrival order,
+ * the replies in one sendmmsg.  The slots are static (mipd is
+ * single-threaded), so a request costs no allocation.
+ */
+struct rx_slot {
+	uint8_t pkt[DGRAM_MAX];
+	uint8_t reply[DGRAM_MAX];
+	struct sockaddr_in sin, to;
+	struct iovec iov, riov;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
+		struct cmsghdr align;
+	} cin;
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
-	} u;
-	struct iovec iov = { (void *)msg, len };
-	struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to),
-			     .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = from->dst };
+	} cout;
+};
 
+static struct rx_slot rx[HA_RX_BATCH];
+
+static void rx_prepare(struct rx_slot *s, struct msghdr *mh)
+{
+	s->iov = (struct iovec){ s->pkt, sizeof(s->pkt) };
+	*mh = (struct msghdr){ .msg_name = &s->sin,
+			       .msg_namelen = sizeof(s->sin),
+			       .msg_iov = &s->iov,
+			       .msg_iovlen = 1,
+			       .msg_control = s->cin.buf,
+			       .msg_controllen = sizeof(s->cin.buf) };
+}
+
+/* The reply goes to the request's source, from the address it reached. */
+static void tx_prepare(struct rx_slot *s, const struct ha_from *from,
+		       size_t len, struct msghdr *mh)
+{
+	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = from->dst };
+	struct cmsghdr *c;
+
+	s->to = (struct sockaddr_in){ .sin_family = AF_INET,
+				      .sin_port = htons(from->sport),
+				      .sin_addr.s_addr = from->src };
+	s->riov = (struct iovec){ s->reply, len };
+	*mh = (struct msghdr){ .msg_name = &s->to,
+			       .msg_namelen = sizeof(s->to),
+			       .msg_iov = &s->riov,
+			       .msg_iovlen = 1,
+			       .msg_control = s->cout.buf,
+			       .msg_controllen = sizeof(s->cout.buf) };
+	c = CMSG_FIRSTHDR(mh);
 	c->cmsg_level = IPPROTO_IP;
 	c->cmsg_type = IP_PKTINFO;
 	c->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	if (sendmsg(fd, &mh, 0) != (ssize_t)len)
-		h->st.send_err++;
 }
 
-int ha_recv_one(struct ha *h, int fd)
+/* sendmmsg stops at the first datagram that fails: count it, go on. */
+static void send_replies(struct ha *h, int fd, struct mmsghdr *out,
+			 unsigned n)
 {
-	static uint8_t pkt[DGRAM_MAX], reply[DGRAM_MAX];
-	struct sockaddr_in sin;
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { pkt, sizeof(pkt) };
-	struct msghdr mh = { .msg_name = &sin, .msg_namelen = sizeof(sin),
-			     .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	struct ha_from from = { 0 };
-	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
-	size_t rlen;
+	for (unsigned done = 0; done < n;) {
+		int r = sendmmsg(fd, out + done, n - done, 0);
 
+		if (r <= 0) {
+			h->st.send_err++;
+			done++;
+			continue;
+		}
+		for (unsigned i = done; i < done + (unsigned)r; i++)
+			if (out[i].msg_len != out[i].msg_hdr.msg_iov->iov_len)
+				h->st.send_err++;
+		done += (unsigned)r;
+	}
+}
+
+int ha_recv_batch(struct ha *h, int fd)
+{
+	struct mmsghdr in[HA_RX_BATCH], out[HA_RX_BATCH];
+	unsigned nout = 0;
+	int n;
+
+	for (unsigned i = 0; i < HA_RX_BATCH; i++)
+		rx_prepare(&rx[i], &in[i].msg_hdr);
+	n = recvmmsg(fd, in, HA_RX_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-	if (mh.msg_flags & MSG_TRUNC)
-		return 1; /* longer than any registration: not one */
-	from.src = sin.sin_addr.s_addr;
-	from.sport = ntohs(sin.sin_port);
-	pktinfo_dst(&mh, &from);
-	rlen = ha_handle(h, pkt, (size_t)n, &from, reply, sizeof(reply));
-	if (rlen)
-		send_reply(h, fd, &from, reply, rlen);
-	return 1;
+	for (int i = 0; i < n; i++) {
+		struct rx_slot *s = &rx[i];
+		struct ha_from from = { .src = s->sin.sin_addr.s_addr,
+					.sport = ntohs(s->sin.sin_port) };
+		size_t rlen;
+
+		/* longer than any registration: not one */
+		if (in[i].msg_hdr.msg_flags & MSG_TRUNC)
+			continue;
+		pktinfo_dst(&in[i].msg_hdr, &from);
+		rlen = ha_handle(h, s->pkt, in[i].msg_len, &from, s->reply,
+				 sizeof(s->reply));
+		if (rlen)
+			tx_prepare(s, &from, rlen, &out[nout++].msg_hdr);
+	}
+	send_replies(h, fd, out, nout);
+	return n;
 }
 
 /* ---- control channel ---- */

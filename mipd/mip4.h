@@ -94,13 +94,14 @@ enum mip4_reply_code {
  * skipped and the rest processed. */
 #define MIP4_EXT_SKIPPABLE(t) ((t) >= 128)
 enum mip4_ext_type {
-	MIP4_EXT_MN_HA_AUTH = 32,   /* RFC 5944 3.5.2 */
-	MIP4_EXT_MN_FA_AUTH = 33,   /* RFC 5944 3.5.3 */
-	MIP4_EXT_FA_HA_AUTH = 34,   /* RFC 5944 3.5.4 */
-	MIP4_EXT_GEN_AUTH = 36,	    /* RFC 3012, long format; not handled */
-	MIP4_EXT_UDP_TUN_REP = 44,  /* RFC 3519 3.2 */
-	MIP4_EXT_MN_NAI = 131,	    /* RFC 2794 2 */
-	MIP4_EXT_UDP_TUN_REQ = 144, /* RFC 3519 3.1 */
+	MIP4_EXT_MN_HA_AUTH = 32,      /* RFC 5944 3.5.2 */
+	MIP4_EXT_MN_FA_AUTH = 33,      /* RFC 5944 3.5.3 */
+	MIP4_EXT_FA_HA_AUTH = 34,      /* RFC 5944 3.5.4 */
+	MIP4_EXT_GEN_AUTH = 36,	       /* RFC 3012, long format; not handled */
+	MIP4_EXT_UDP_TUN_REP = 44,     /* RFC 3519 3.2 */
+	MIP4_EXT_ENCAP_DELIVERY = 130, /* RFC 3024 3.3, FA-only, no body */
+	MIP4_EXT_MN_NAI = 131,	       /* RFC 2794 2 */
+	MIP4_EXT_UDP_TUN_REQ = 144,    /* RFC 3519 3.1 */
 };
 
 /* Extensions in ICMP router discovery messages (RFC 5944 2.1; a separate

@@ -40,8 +40,8 @@
 #include "mipd/mn_reg.h"
 
 #define DEBOUNCE_MS 100 /* netlink address/link bursts settle first */
-#define MAX_ADDRS 8
-#define QUEUE_LEN 16
+#define MAX_ADDRS   8
+#define QUEUE_LEN   16
 
 struct mn_addr {
 	bool used, present, reported;
@@ -117,7 +117,7 @@ static void feed(struct mn *m, const struct policy_ev *ev)
 
 static void feed_simple(struct mn *m, enum policy_ev_type t)
 {
-	struct policy_ev ev = { .type = t, .ifindex = m->ifindex };
+	struct policy_ev ev = {.type = t, .ifindex = m->ifindex};
 
 	feed(m, &ev);
 }
@@ -128,13 +128,14 @@ static void garp(struct mn *m)
 {
 	/* RFC 5944 4.6: back home, take the home address back from the
 	 * HA's proxy ARP in the neighbours' caches */
-	if (m->ifindex > 0 && homelink_garp(m->ifindex, m->conf->home.s_addr) < 0)
+	if (m->ifindex > 0 &&
+	    homelink_garp(m->ifindex, m->conf->home.s_addr) < 0)
 		log_debug("gratuitous ARP for %s failed", ip4(m->conf->home));
 }
 
 static void send_rrq(struct mn *m, const struct policy_action *a)
 {
-	struct mn_reg_target t = { .coa = a->coa };
+	struct mn_reg_target t = {.coa = a->coa};
 
 	if (a->via_fa) {
 		t.path = MN_REG_VIA_FA;
@@ -161,8 +162,8 @@ static void vpn_up(struct mn *m)
 
 static void timer_action(struct mn *m, const struct policy_action *a)
 {
-	struct timer *t = a->timer == POLICY_TIMER_AGENT ? &m->t_agent
-							 : &m->t_retry;
+	struct timer *t =
+	    a->timer == POLICY_TIMER_AGENT ? &m->t_agent : &m->t_retry;
 
 	if (a->ms)
 		timer_arm_ms(m->loop, t, a->ms);
@@ -217,8 +218,8 @@ static void execute(struct mn *m, const struct policy_action *a)
 static void on_agent_timer(void *arg)
 {
 	struct mn *m = arg;
-	struct policy_ev ev = { .type = POLICY_EV_TIMER,
-				.timer = POLICY_TIMER_AGENT };
+	struct policy_ev ev = {.type = POLICY_EV_TIMER,
+			       .timer = POLICY_TIMER_AGENT};
 
 	feed(m, &ev);
 }
@@ -226,8 +227,8 @@ static void on_agent_timer(void *arg)
 static void on_retry_timer(void *arg)
 {
 	struct mn *m = arg;
-	struct policy_ev ev = { .type = POLICY_EV_TIMER,
-				.timer = POLICY_TIMER_RETRY };
+	struct policy_ev ev = {.type = POLICY_EV_TIMER,
+			       .timer = POLICY_TIMER_RETRY};
 
 	feed(m, &ev);
 }
@@ -244,22 +245,27 @@ static enum policy_path policy_path(enum mn_reg_path p)
 static void on_reg_result(void *arg, const struct mn_reg_result *r)
 {
 	struct mn *m = arg;
-	struct policy_ev ev = { .type = POLICY_EV_REG_REPLY };
+	struct policy_ev ev = {.type = POLICY_EV_REG_REPLY};
 
 	ev.reply.path = policy_path(r->target.path);
 	ev.reply.code = r->code;
 	ev.reply.coa = r->target.coa;
 	switch (r->outcome) {
 	case MN_REG_ACCEPTED:
+		/* a 136 may have moved us to another home agent address */
+		mn_path_set_ha(&m->path, m->reg.ha);
 		if (r->target.path == MN_REG_DIRECT)
 			mn_path_set_udp(&m->path, r->udp_tunnel, r->keepalive);
 		ev.reply.accepted = true;
+		ev.reply.authenticated = true;
 		break;
 	case MN_REG_DEREGISTERED:
 		ev.reply.accepted = true;
 		garp(m);
 		break;
 	case MN_REG_DENIED:
+		ev.reply.authenticated = r->authenticated;
+		ev.reply.final = r->final;
 		break;
 	case MN_REG_TIMEOUT:
 	case MN_REG_EXPIRED:
@@ -275,24 +281,27 @@ static int reg_send(void *arg, const struct mn_reg_target *t,
 		    const uint8_t *pkt, size_t len)
 {
 	struct mn *m = arg;
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(MIP4_PORT),
-				  .sin_addr = m->conf->ha };
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(MIP4_PORT),
+				 .sin_addr = m->reg.ha};
 	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo)) +
+			 CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { (void *)pkt, len };
-	struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to),
-			     .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct iovec iov = {(void *)pkt, len};
+	struct msghdr mh = {.msg_name = &to,
+			    .msg_namelen = sizeof(to),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	/* the physical interface: a default route into mip0 must not
 	 * swallow the request (RFC 5944 3.6.1.1 sources below) */
-	struct in_pktinfo pi = { .ipi_ifindex = m->ifindex > 0 ? m->ifindex
-							       : 0 };
+	struct in_pktinfo pi = {.ipi_ifindex = m->ifindex > 0 ? m->ifindex : 0};
 
+	memset(u.buf, 0, sizeof(u.buf)); /* CMSG_NXTHDR reads ahead */
 	switch (t->path) {
 	case MN_REG_VIA_FA: /* from the home address to the agent */
 		mn_path_prepare_fa(&m->path, m->ifindex, t->fa);
@@ -315,6 +324,18 @@ static int reg_send(void *arg, const struct mn_reg_target *t,
 	cm->cmsg_type = IP_PKTINFO;
 	cm->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	if (t->path == MN_REG_VIA_FA) {
+		/* RFC 3024 3.3: the FA checks TTL 255 (on-link, else 76) */
+		int ttl = 255;
+
+		cm = CMSG_NXTHDR(&mh, cm);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_TTL;
+		cm->cmsg_len = CMSG_LEN(sizeof(ttl));
+		memcpy(CMSG_DATA(cm), &ttl, sizeof(ttl));
+	} else {
+		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
 	if (sendmsg(m->udp_fd, &mh, 0) < 0) {
 		log_debug("registration request to %s: %s", ip4(to.sin_addr),
 			  strerror(errno));
@@ -346,8 +367,8 @@ static void on_udp(void *arg, int fd, uint32_t events)
 
 static int open_udp(void)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(MIP4_PORT) };
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(MIP4_PORT)};
 	int one = 1;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -367,8 +388,8 @@ static int open_udp(void)
 
 static bool in_home_prefix(const struct mn_conf *c, struct in_addr a)
 {
-	uint32_t mask = c->home_plen >= 32 ? 0xffffffffu
-					   : ~(0xffffffffu >> c->home_plen);
+	uint32_t mask =
+	    c->home_plen >= 32 ? 0xffffffffu : ~(0xffffffffu >> c->home_plen);
 
 	return (ntohl(a.s_addr) & mask) == (ntohl(c->home.s_addr) & mask);
 }
@@ -414,7 +435,7 @@ static void link_up(struct mn *m)
 
 static void report_addr(struct mn *m, struct mn_addr *s)
 {
-	struct policy_ev ev = { .ifindex = m->ifindex, .addr = s->a };
+	struct policy_ev ev = {.ifindex = m->ifindex, .addr = s->a};
 
 	s->reported = true;
 	if (self_added(m, s))
@@ -440,8 +461,9 @@ static void settle(void *arg)
 		link_up(m);
 	for (int i = 0; i < MAX_ADDRS; i++) {
 		struct mn_addr *s = &m->addrs[i];
-		struct policy_ev ev = { .type = POLICY_EV_ADDR_GONE,
-					.ifindex = m->ifindex, .addr = s->a };
+		struct policy_ev ev = {.type = POLICY_EV_ADDR_GONE,
+				       .ifindex = m->ifindex,
+				       .addr = s->a};
 
 		if (!s->used || s->present)
 			continue;
@@ -462,8 +484,8 @@ static void settle(void *arg)
 
 static void on_link(struct mn *m, const struct nl_event *ev)
 {
-	bool usable = ev->type == NL_LINK_NEW && ev->link.up &&
-		      ev->link.carrier;
+	bool usable =
+	    ev->type == NL_LINK_NEW && ev->link.up && ev->link.carrier;
 
 	if (strcmp(ev->link.name, m->conf->interface) != 0 &&
 	    ev->link.ifindex != m->ifindex)
@@ -480,8 +502,8 @@ static void on_link(struct mn *m, const struct nl_event *ev)
 	timer_arm_ms(m->loop, &m->t_debounce, DEBOUNCE_MS);
 }
 
-static struct mn_addr *addr_slot(struct mn *m, struct in_addr a,
-				 unsigned plen, bool create)
+static struct mn_addr *addr_slot(struct mn *m, struct in_addr a, unsigned plen,
+				 bool create)
 {
 	struct mn_addr *free_slot = NULL;
 
@@ -495,7 +517,7 @@ static struct mn_addr *addr_slot(struct mn *m, struct in_addr a,
 	}
 	if (!create || !free_slot)
 		return NULL;
-	*free_slot = (struct mn_addr){ .used = true, .a = a, .plen = plen };
+	*free_slot = (struct mn_addr){.used = true, .a = a, .plen = plen};
 	return free_slot;
 }
 
@@ -518,7 +540,7 @@ static void on_addr(struct mn *m, const struct nl_event *ev)
 static void on_route(struct mn *m, const struct nl_event *ev)
 {
 	const struct nl_route *r = &ev->route;
-	struct in_addr none = { 0 };
+	struct in_addr none = {0};
 
 	if (r->family != AF_INET || r->dst_len || r->oif != m->ifindex ||
 	    r->gateway.family != AF_INET || r->protocol == RTPROT_STATIC ||
@@ -564,7 +586,8 @@ static void on_sigchld(void *arg, int signo)
 	mn_dhcp_reap(&m->dhcp);
 }
 
-/* ---- lifecycle ------------------------------------------------------------ */
+/* ---- lifecycle ------------------------------------------------------------
+ */
 
 static void reg_conf(const struct mn_conf *c, struct mn_reg_conf *rc)
 {
@@ -597,10 +620,10 @@ static void test_clock_skew(struct mn *m)
 struct mn *mn_new(struct eloop *l, const struct mn_conf *conf)
 {
 	struct mn *m = calloc(1, sizeof(*m));
-	struct policy_conf pc = { .keep_vpn_when_trusted =
-					  conf->keep_vpn_when_trusted,
-				  .retry_ms = conf->retry_ms };
-	struct mn_reg_io io = { .send = reg_send, .result = on_reg_result };
+	struct policy_conf pc = {.keep_vpn_when_trusted =
+				     conf->keep_vpn_when_trusted,
+				 .retry_ms = conf->retry_ms};
+	struct mn_reg_io io = {.send = reg_send, .result = on_reg_result};
 	struct mn_reg_conf rc;
 
 	if (!m)
@@ -666,7 +689,8 @@ void mn_free(struct mn *m)
 	free(m);
 }
 
-/* ---- control ---------------------------------------------------------------- */
+/* ---- control ----------------------------------------------------------------
+ */
 
 void mn_ctl_status(const struct mn *m, struct jw *out)
 {
@@ -690,8 +714,15 @@ void mn_ctl_status(const struct mn *m, struct jw *out)
 	else
 		jw_uint(out, "lifetime_remaining", st.remaining);
 	jw_int(out, "last_code", st.last_code);
+	jw_str(out, "last_code_name",
+	       st.last_code < 0 ? "" : reg_code_name((uint8_t)st.last_code));
 	jw_uint(out, "tries", st.tries);
-	jw_int(out, "clock_offset_s", st.clock_offset);
+	jw_str(out, "replay",
+	       st.replay == REG_REPLAY_NONCE ? "nonce" : "timestamp");
+	if (st.replay == REG_REPLAY_NONCE)
+		jw_bool(out, "ha_nonce_known", st.have_nonce);
+	else
+		jw_int(out, "clock_offset_s", st.clock_offset);
 	snprintf(b, sizeof(b), "%s", m->pol.have_fa ? ip4(m->pol.fa_addr) : "");
 	jw_str(out, "fa", b);
 	jw_str(out, "fa_coa", m->pol.have_fa ? ip4(m->pol.fa_coa) : "");

@@ -6,9 +6,11 @@
  * link up and on a new address the node solicits (RFC 5944 2.4.1: at
  * most three, one per second, until an advertisement arrives).
  *
- * Movement detection by advertisement lifetime lives in the policy
- * engine (POLICY_TIMER_AGENT); at home we are told by the home prefix on
- * the link, or by our home agent's own advertisement if it sends one.
+ * Movement detection by advertisement lifetime (RFC 5944 2.4.2.1) and by
+ * network prefix (2.4.2.2, from the Prefix-Lengths extension, which
+ * mn_adv_event passes on) lives in the policy engine; at home we are told
+ * by the home prefix on the link, or by our home agent's own
+ * advertisement (H bit, ha.advertise).
  */
 #define LOG_TAG "mn"
 
@@ -25,8 +27,30 @@
 #include "mipd/mip4.h"
 #include "mipd/mn_int.h"
 
-#define SOL_TRIES 3	   /* RFC 5944 2.4.1: MAX_SOLICITATIONS */
+#define SOL_TRIES	3     /* RFC 5944 2.4.1: MAX_SOLICITATIONS */
 #define SOL_INTERVAL_MS 1000u /* ... no more than one per second */
+
+/* RFC 5944 2.4.2.2: the network prefix of the router address the
+ * advertisement came from (else the first), for movement detection. */
+static void adv_prefix(const struct reg_adv *a, struct in_addr src,
+		       struct policy_adv *out)
+{
+	unsigned i = 0;
+	uint32_t mask;
+
+	if (!a->has_prefix || a->num_addrs == 0)
+		return;
+	for (unsigned j = 0; j < a->num_addrs && j < REG_ADV_MAX_ROUTERS; j++)
+		if (a->router[j].addr.s_addr == src.s_addr)
+			i = j;
+	if (a->prefix_len[i] > 32)
+		return; /* not a prefix length: ignore the extension */
+	mask = a->prefix_len[i] ? ~(0xffffffffu >> (a->prefix_len[i] - 1) >> 1)
+				: 0;
+	out->has_prefix = true;
+	out->plen = a->prefix_len[i];
+	out->prefix.s_addr = htonl(ntohl(a->router[i].addr.s_addr) & mask);
+}
 
 bool mn_adv_event(const struct mn_conf *c, const struct reg_adv *a,
 		  struct in_addr src, int ifindex, struct policy_ev *ev)
@@ -42,14 +66,15 @@ bool mn_adv_event(const struct mn_conf *c, const struct reg_adv *a,
 	ev->adv.home = (a->flags & MIP4_ADV_H) && ours;
 	/* RFC 5944 2.1.1: a busy FA takes no new registrations; one
 	 * without a care-of address offers none */
-	ev->adv.fa = (a->flags & MIP4_ADV_F) && !(a->flags & MIP4_ADV_B) &&
-		     a->ncoa > 0;
+	ev->adv.fa =
+	    (a->flags & MIP4_ADV_F) && !(a->flags & MIP4_ADV_B) && a->ncoa > 0;
 	if (!ev->adv.home && !ev->adv.fa)
 		return false;
 	ev->adv.fa_addr = src;
 	ev->adv.coa = a->ncoa ? a->coa[0] : src;
 	ev->adv.seq = a->seq;
 	ev->adv.lifetime = a->lifetime;
+	adv_prefix(a, src, &ev->adv);
 	return true;
 }
 
@@ -82,8 +107,8 @@ void mn_agent_input(struct mn_agent *g, const uint8_t *pkt, size_t len)
 		return;
 	if (!g->have_last || g->last.fa_addr.s_addr != src.s_addr)
 		log_info("agent advertisement from %s seq %u lifetime %u%s%s",
-			  inet_ntoa(src), ev.adv.seq, ev.adv.lifetime,
-			  ev.adv.fa ? " FA" : "", ev.adv.home ? " HA" : "");
+			 inet_ntoa(src), ev.adv.seq, ev.adv.lifetime,
+			 ev.adv.fa ? " FA" : "", ev.adv.home ? " HA" : "");
 	g->have_last = true;
 	g->last = ev.adv;
 	g->sol_left = 0;
@@ -109,9 +134,9 @@ static void on_icmp(void *arg, int fd, uint32_t events)
  * socket sees it; 224.0.0.11 needs a membership the agent may lack). */
 static void send_sol(struct mn_agent *g)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = INADDR_BROADCAST };
-	struct reg_sol s = { 0 };
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = INADDR_BROADCAST};
+	struct reg_sol s = {0};
 	uint8_t pkt[64];
 	struct wbuf w;
 	size_t len = 0;
@@ -119,8 +144,7 @@ static void send_sol(struct mn_agent *g)
 	wb_init(&w, pkt, sizeof(pkt));
 	if (reg_sol_build(&w, &s, &len) != REG_OK)
 		return;
-	if (sendto(g->fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) <
-	    0)
+	if (sendto(g->fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
 		log_debug("agent solicitation: %s", strerror(errno));
 	else
 		g->sol_tx++;
@@ -147,8 +171,8 @@ void mn_agent_solicit(struct mn_agent *g, int ifindex)
 	on_sol_timer(g);
 }
 
-int mn_agent_open(struct mn_agent *g, struct eloop *l,
-		  const struct mn_conf *c, mn_adv_cb cb, void *arg)
+int mn_agent_open(struct mn_agent *g, struct eloop *l, const struct mn_conf *c,
+		  mn_adv_cb cb, void *arg)
 {
 	const char *dev = c->interface;
 	int one = 1, ttl = 1;
@@ -164,9 +188,9 @@ int mn_agent_open(struct mn_agent *g, struct eloop *l,
 		       IPPROTO_ICMP);
 	if (g->fd < 0 ||
 	    setsockopt(g->fd, SOL_SOCKET, SO_BINDTODEVICE, dev, strlen(dev)) <
-		    0 ||
+		0 ||
 	    setsockopt(g->fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) <
-		    0 ||
+		0 ||
 	    setsockopt(g->fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) < 0 ||
 	    eloop_add_fd(l, g->fd, EPOLLIN, on_icmp, g) < 0) {
 		log_err("agent discovery socket on %s: %s", dev,

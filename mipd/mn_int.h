@@ -27,14 +27,13 @@
  * 30 s (the value RFC 3948 uses for its NAT keepalives). */
 #define MN_KEEPALIVE_DEFAULT_S 20u
 /* The inner packet: IPv4 header, ICMP Echo Request header, 8 data bytes. */
-#define MN_KA_IP_LEN 20
-#define MN_KA_DATA "mipd-ka!"
+#define MN_KA_IP_LEN   20
+#define MN_KA_DATA     "mipd-ka!"
 #define MN_KA_DATA_LEN 8
-#define MN_KA_LEN (MN_KA_IP_LEN + 8 + MN_KA_DATA_LEN)
+#define MN_KA_LEN      (MN_KA_IP_LEN + 8 + MN_KA_DATA_LEN)
 
 /* Sends an inner packet through the UDP tunnel; 0 or -1. */
-typedef int (*mn_keepalive_send_fn)(void *arg, const uint8_t *pkt,
-				    size_t len);
+typedef int (*mn_keepalive_send_fn)(void *arg, const uint8_t *pkt, size_t len);
 
 struct mn_keepalive {
 	struct eloop *loop;
@@ -59,8 +58,7 @@ void mn_keepalive_stop(struct mn_keepalive *k);
 void mn_keepalive_traffic(struct mn_keepalive *k);
 /* A packet out of the tunnel: true (and counted) if it answers one of
  * our keepalives - the caller drops it then. */
-bool mn_keepalive_reply(struct mn_keepalive *k, const uint8_t *pkt,
-			size_t len);
+bool mn_keepalive_reply(struct mn_keepalive *k, const uint8_t *pkt, size_t len);
 void mn_keepalive_status(const struct mn_keepalive *k, struct jw *out);
 /* The inner packet: ICMP Echo Request src -> dst, identifier ident and
  * sequence seq (also the IP identification).  MN_KA_LEN, or 0. */
@@ -94,12 +92,13 @@ struct mn_path {
 	int tun_fd, tun_ifindex, raw_fd;
 	char tun_name[IFNAMSIZ];
 	enum access_mode mode;
-	int ifindex;	       /* physical interface of the current mode */
-	struct in_addr coa;    /* co-located CoA (c) */
-	struct in_addr fa;     /* foreign agent (f) */
-	struct in_addr gw;     /* the visited link's router (c) */
-	bool udp;	       /* RFC 3519 IP-in-UDP instead of IP-in-IP */
-	uint16_t keepalive_s;  /* ... and the HA's keepalive interval */
+	int ifindex;	      /* physical interface of the current mode */
+	struct in_addr coa;   /* co-located CoA (c) */
+	struct in_addr fa;    /* foreign agent (f) */
+	struct in_addr gw;    /* the visited link's router (c) */
+	struct in_addr ha;    /* tunnel peer: conf->ha, or what a 136 said */
+	bool udp;	      /* RFC 3519 IP-in-UDP instead of IP-in-IP */
+	uint16_t keepalive_s; /* ... and the HA's keepalive interval */
 	/* what we added, so leaving a mode removes exactly that */
 	bool hoa_tun, hoa_phys32, hoa_home, dflt_tun, dflt_fa, fa_host;
 	bool ha_host, dflt_home;
@@ -124,6 +123,8 @@ int mn_path_set(struct mn_path *p, enum access_mode m, int ifindex,
  * and an on-link route to the agent (RFC 5944 3.6.1.2: the request
  * comes from the home address). */
 int mn_path_prepare_fa(struct mn_path *p, int ifindex, struct in_addr fa);
+/* The home agent the registration now goes to (mn_reg's, after 136). */
+void mn_path_set_ha(struct mn_path *p, struct in_addr ha);
 /* The visited link's router (a default route dhcpcd added), 0 = none. */
 void mn_path_set_gateway(struct mn_path *p, struct in_addr gw);
 /* RFC 3519: IP-in-UDP (udp true) with keepalives every keepalive_s
@@ -154,8 +155,8 @@ struct mn_agent {
  * false when it offers nothing to us (busy FA, not an agent). */
 bool mn_adv_event(const struct mn_conf *c, const struct reg_adv *a,
 		  struct in_addr src, int ifindex, struct policy_ev *ev);
-int mn_agent_open(struct mn_agent *g, struct eloop *l,
-		  const struct mn_conf *c, mn_adv_cb cb, void *arg);
+int mn_agent_open(struct mn_agent *g, struct eloop *l, const struct mn_conf *c,
+		  mn_adv_cb cb, void *arg);
 void mn_agent_close(struct mn_agent *g);
 /* Link up or a new address: up to three solicitations, 1 s apart
  * (RFC 5944 2.4), stopped by the first advertisement. */

@@ -110,7 +110,7 @@ static void r_dflt_tun(const struct mn_path *p, struct nl_route *r)
 
 static void r_ha_host(const struct mn_path *p, struct nl_route *r)
 {
-	route(r, p->conf->ha, 32, p->ha_host_gw, none4, p->ifindex, 0);
+	route(r, p->ha, 32, p->ha_host_gw, none4, p->ifindex, 0);
 }
 
 static void r_fa_host(const struct mn_path *p, struct nl_route *r)
@@ -198,7 +198,8 @@ static void leave_home(struct mn_path *p)
 	}
 }
 
-/* ---- entering a mode ------------------------------------------------------ */
+/* ---- entering a mode ------------------------------------------------------
+ */
 
 static void ha_host_route(struct mn_path *p)
 {
@@ -231,8 +232,7 @@ static int raw_open(struct mn_path *p)
 		    IPPROTO_IPIP);
 	if (fd < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, strlen(dev)) <
-		    0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, strlen(dev)) < 0 ||
 	    eloop_add_fd(p->loop, fd, EPOLLIN, on_raw, p) < 0) {
 		log_err("IP-in-IP socket on %s: %s", dev, strerror(errno));
 		if (fd >= 0)
@@ -270,8 +270,8 @@ static int enter_c(struct mn_path *p, int ifindex, struct in_addr coa)
 	ha_host_route(p);
 	if (p->tun_fd >= 0 && raw_open(p) < 0)
 		rc = -1;
-	log_info("data path c: %s/32 on %s, IP-in-IP %s -> %s", ip4(p->conf->home),
-		 p->tun_name, ip4(coa), ip4(p->conf->ha));
+	log_info("data path c: %s/32 on %s, IP-in-IP %s -> %s",
+		 ip4(p->conf->home), p->tun_name, ip4(coa), ip4(p->ha));
 	return rc < 0 || !p->hoa_tun || !p->dflt_tun ? -1 : 0;
 }
 
@@ -327,8 +327,8 @@ static int enter_home(struct mn_path *p, int ifindex)
 		p->hoa_home = true;
 	if (p->conf->gateway.s_addr) {
 		r_dflt_home(p, &r);
-		p->dflt_home = route_set(&r, "default via the home router") ==
-			       0;
+		p->dflt_home =
+		    route_set(&r, "default via the home router") == 0;
 	}
 	log_info("data path home: %s/%u on the link", ip4(p->conf->home),
 		 p->conf->home_plen);
@@ -359,7 +359,7 @@ int mn_path_set(struct mn_path *p, enum access_mode m, int ifindex,
 	case MODE_C:
 		rc = enter_c(p, ifindex, coa);
 		if (p->udp)
-			mn_keepalive_start(&p->ka, p->conf->home, p->conf->ha,
+			mn_keepalive_start(&p->ka, p->conf->home, p->ha,
 					   p->keepalive_s);
 		return rc;
 	case MODE_F:
@@ -378,6 +378,26 @@ void mn_path_set_gateway(struct mn_path *p, struct in_addr gw)
 		ha_host_route(p);
 }
 
+void mn_path_set_ha(struct mn_path *p, struct in_addr ha)
+{
+	struct nl_route r;
+
+	if (p->ha.s_addr == ha.s_addr)
+		return;
+	log_info("tunnels to home agent %s (was %s)", ip4(ha), ip4(p->ha));
+	if (p->ha_host) {
+		r_ha_host(p, &r);
+		route_unset(&r);
+		p->ha_host = false;
+	}
+	p->ha = ha;
+	if (p->mode == MODE_C && p->hoa_tun)
+		ha_host_route(p);
+	if (p->udp && p->mode == MODE_C)
+		mn_keepalive_start(&p->ka, p->conf->home, p->ha,
+				   p->keepalive_s);
+}
+
 void mn_path_set_udp(struct mn_path *p, bool udp, uint16_t keepalive_s)
 {
 	if (p->udp != udp)
@@ -388,8 +408,7 @@ void mn_path_set_udp(struct mn_path *p, bool udp, uint16_t keepalive_s)
 	/* RFC 3519 4.9: keepalives while the UDP tunnel is used (mode c;
 	 * a first registration sets c only after this, see mn_path_set) */
 	if (udp && p->mode == MODE_C)
-		mn_keepalive_start(&p->ka, p->conf->home, p->conf->ha,
-				   keepalive_s);
+		mn_keepalive_start(&p->ka, p->conf->home, p->ha, keepalive_s);
 	else
 		mn_keepalive_stop(&p->ka);
 }
@@ -409,21 +428,23 @@ static uint32_t get32(const uint8_t *b)
  * HA's.  0 or -1. */
 static int udp_out(struct mn_path *p, const uint8_t *pkt, size_t len)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(MIP4_PORT),
-				  .sin_addr = p->conf->ha };
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(MIP4_PORT),
+				 .sin_addr = p->ha};
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { p->out, 0 };
-	struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to),
-			     .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct iovec iov = {p->out, 0};
+	struct msghdr mh = {.msg_name = &to,
+			    .msg_namelen = sizeof(to),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	struct in_pktinfo pi = { .ipi_ifindex = p->ifindex,
-				 .ipi_spec_dst = p->coa };
+	struct in_pktinfo pi = {.ipi_ifindex = p->ifindex,
+				.ipi_spec_dst = p->coa};
 
 	iov.iov_len = tunnel_udp_encap(p->out, sizeof(p->out), pkt, len);
 	cm->cmsg_level = IPPROTO_IP;
@@ -457,11 +478,9 @@ static int ka_send(void *arg, const uint8_t *pkt, size_t len)
 
 static void send_ipip(struct mn_path *p, const uint8_t *pkt, size_t len)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_addr = p->conf->ha };
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = p->ha};
 	size_t n = tunnel_ipip_encap(p->out, sizeof(p->out), pkt, len,
-				     p->coa.s_addr, p->conf->ha.s_addr,
-				     ++p->ip_id);
+				     p->coa.s_addr, p->ha.s_addr, ++p->ip_id);
 
 	if (n && p->raw_fd >= 0 &&
 	    sendto(p->raw_fd, p->out, n, 0, (struct sockaddr *)&to,
@@ -501,8 +520,7 @@ static void on_tun(void *arg, int fd, uint32_t events)
 }
 
 /* The inner packet must be a whole IPv4 packet for the home address. */
-static void deliver(struct mn_path *p, const uint8_t *in, size_t len,
-		    bool udp)
+static void deliver(struct mn_path *p, const uint8_t *in, size_t len, bool udp)
 {
 	if (!tunnel_ip_check(in, len) ||
 	    get32(in + 16) != p->conf->home.s_addr) {
@@ -529,7 +547,7 @@ static void raw_input(struct mn_path *p, const uint8_t *pkt, size_t len)
 
 	/* RFC 2003 / 3024: only what our home agent tunnels to us */
 	if (!hl || pkt[9] != IPPROTO_IPIP || tot <= hl ||
-	    get32(pkt + 12) != p->conf->ha.s_addr) {
+	    get32(pkt + 12) != p->ha.s_addr) {
 		p->st.rx_drop++;
 		return;
 	}
@@ -553,14 +571,15 @@ void mn_path_udp_input(struct mn_path *p, const uint8_t *msg, size_t len,
 		       uint32_t src)
 {
 	if (len <= TUN_UDP_HDR_LEN || msg[0] != MIP4_TUNNEL_DATA ||
-	    msg[1] != MIP4_ENCAP_IPIP || src != p->conf->ha.s_addr) {
+	    msg[1] != MIP4_ENCAP_IPIP || src != p->ha.s_addr) {
 		p->st.rx_drop++;
 		return;
 	}
 	deliver(p, msg + TUN_UDP_HDR_LEN, len - TUN_UDP_HDR_LEN, true);
 }
 
-/* ---- setup ---------------------------------------------------------------- */
+/* ---- setup ----------------------------------------------------------------
+ */
 
 static int tun_setup(struct mn_path *p)
 {
@@ -595,6 +614,7 @@ int mn_path_open(struct mn_path *p, struct eloop *l, const struct mn_conf *c,
 	p->udp_fd = udp_fd;
 	p->tun_fd = p->raw_fd = -1;
 	p->mode = MODE_NONE;
+	p->ha = c->ha;
 	mn_keepalive_init(&p->ka, l, ka_send, p);
 	if (!with_tun) {
 		/* tests: an existing device stands in for the TUN */

@@ -7,6 +7,7 @@
 #define LOG_TAG "mn"
 
 #include <arpa/inet.h>
+#include <openssl/rand.h>
 #include <string.h>
 
 #include "common/clock.h"
@@ -20,10 +21,13 @@ static const char *ip(struct in_addr a, char buf[INET_ADDRSTRLEN])
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN) ? buf : "?";
 }
 
+/* A request is out whose reply we take; in AUTH_FAILED that is the
+ * long-backoff retry after an unverifiable 131. */
 static bool awaiting(const struct mn_reg *r)
 {
 	return r->state == MN_REG_REQUESTING || r->state == MN_REG_RENEWING ||
-	       r->state == MN_REG_DEREGISTERING;
+	       r->state == MN_REG_DEREGISTERING ||
+	       (r->state == MN_REG_AUTH_FAILED && !r->auth_latched && r->sent);
 }
 
 /* The one place the state changes, so every change is logged. */
@@ -40,15 +44,16 @@ static void set_state(struct mn_reg *r, enum mn_reg_state to)
 }
 
 /* Last thing a handler does: the callback may start a new attempt. */
-static void report(struct mn_reg *r, enum mn_reg_outcome o,
-		   const struct mn_reg_target *t, uint8_t code, bool authed,
-		   const struct reg_msg *m)
+static void report_final(struct mn_reg *r, enum mn_reg_outcome o,
+			 const struct mn_reg_target *t, uint8_t code,
+			 bool authed, const struct reg_msg *m, bool final)
 {
-	struct mn_reg_result res = { .outcome = o,
-				     .target = *t,
-				     .code = code,
-				     .authenticated = authed,
-				     .lifetime = r->granted };
+	struct mn_reg_result res = {.outcome = o,
+				    .target = *t,
+				    .code = code,
+				    .authenticated = authed,
+				    .final = final,
+				    .lifetime = r->granted};
 
 	if (m && m->has_udp_rep && m->udp_rep.code == MIP4_UDP_REP_ACCEPT) {
 		res.udp_tunnel = true;
@@ -58,11 +63,40 @@ static void report(struct mn_reg *r, enum mn_reg_outcome o,
 		r->io.result(r->io.arg, &res);
 }
 
+static void report(struct mn_reg *r, enum mn_reg_outcome o,
+		   const struct mn_reg_target *t, uint8_t code, bool authed,
+		   const struct reg_msg *m)
+{
+	report_final(r, o, t, code, authed, m, false);
+}
+
 /* --- building a request --------------------------------------------------- */
 
 static bool colocated(enum mn_reg_path p)
 {
 	return p == MN_REG_DIRECT || p == MN_REG_VIA_VPN;
+}
+
+static bool same_fa(const struct mn_reg *r, struct in_addr fa)
+{
+	return r->target.path == MN_REG_VIA_FA &&
+	       r->target.fa.s_addr == fa.s_addr;
+}
+
+/* The T bit: the configuration, unless a 137/138 (the HA) or a 74/75
+ * (this FA) said otherwise.  Seed 002 3: in mc the Mobile IP tunnel is
+ * reverse-tunnelled through the HA whatever anyone says. */
+static bool want_t(const struct mn_reg *r)
+{
+	bool t = r->conf.reverse_tunnel;
+
+	if (r->target.path == MN_REG_VIA_VPN)
+		return true;
+	if (r->t_ha >= 0)
+		t = r->t_ha;
+	if (r->t_fa >= 0 && same_fa(r, r->t_fa_addr))
+		t = r->t_fa;
+	return t;
 }
 
 static uint8_t request_flags(const struct mn_reg *r)
@@ -74,19 +108,50 @@ static uint8_t request_flags(const struct mn_reg *r)
 	/* RFC 5944 3.3: D when the MN decapsulates itself (co-located). */
 	if (colocated(r->target.path))
 		f |= MIP4_RRQ_D;
-	/* Seed 002 3: in mc the Mobile IP tunnel is reverse-tunnelled
-	 * through the HA; elsewhere it is a configuration choice. */
-	if (r->conf.reverse_tunnel || r->target.path == MN_REG_VIA_VPN)
+	if (want_t(r))
 		f |= MIP4_RRQ_T;
 	return f;
 }
 
-/* Timestamps (RFC 5944 5.7.1), corrected by what a 133 taught us, and
- * strictly increasing even if the clock steps back. */
+/* The configured lifetime, or less where this FA said so (69). */
+static uint16_t request_lifetime(const struct mn_reg *r)
+{
+	if (r->target.path == MN_REG_HOME)
+		return 0;
+	if (r->fa_life_cap && same_fa(r, r->fa_life_addr) &&
+	    r->fa_life_cap < r->conf.lifetime)
+		return r->fa_life_cap;
+	return r->conf.lifetime;
+}
+
+static uint32_t random32(void)
+{
+	uint32_t v = 0;
+
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		v = (uint32_t)mono_ns();
+	return v;
+}
+
+/* RFC 5944 5.7.1: timestamps corrected by what a 133 taught us, and
+ * strictly increasing even if the clock steps back.  5.7.2: nonces, the
+ * HA's in the high half, a fresh one of ours in the low half. */
 static uint64_t next_id(struct mn_reg *r)
 {
-	uint64_t id = reg_ntp_now() + ((uint64_t)r->clock_offset << 32);
+	uint64_t id;
 
+	if (r->conf.sa.replay == REG_REPLAY_NONCE) {
+		uint32_t hi = r->have_nonce ? r->ha_nonce : random32();
+		uint32_t lo = random32();
+
+		/* a new low half every time: replies are matched on it */
+		if (lo == (uint32_t)r->last_id)
+			lo++;
+		id = (uint64_t)hi << 32 | lo;
+		r->last_id = id;
+		return id;
+	}
+	id = reg_ntp_now() + ((uint64_t)r->clock_offset << 32);
 	if (id <= r->last_id)
 		id = r->last_id + 1;
 	r->last_id = id;
@@ -98,9 +163,9 @@ static int build(struct mn_reg *r, uint64_t id)
 	bool home = r->target.path == MN_REG_HOME;
 	struct reg_request rq = {
 	    .flags = request_flags(r),
-	    .lifetime = home ? 0 : r->conf.lifetime,
+	    .lifetime = request_lifetime(r),
 	    .home = r->conf.home,
-	    .ha = r->conf.ha,
+	    .ha = r->ha,
 	    .coa = home ? r->conf.home : r->target.coa,
 	    .id = id,
 	};
@@ -131,22 +196,28 @@ static int build(struct mn_reg *r, uint64_t id)
 
 static uint32_t wait_cap_ms(const struct mn_reg *r)
 {
+	uint16_t life = request_lifetime(r);
+
 	/* RFC 5944 3.6.3: no longer than the requested lifetime. */
-	return (uint32_t)r->conf.lifetime * 1000u;
+	return (uint32_t)(life ? life : r->conf.lifetime) * 1000u;
 }
 
 static int transmit(struct mn_reg *r)
 {
 	char b[INET_ADDRSTRLEN];
-	uint64_t id = next_id(r);
+	uint64_t id;
 	uint32_t cap = wait_cap_ms(r);
 
+	if (r->sent >= MN_REG_MAX_SENT)
+		return -1;
+	id = next_id(r);
 	if (build(r, id) < 0) {
 		log_err("cannot build a Registration Request (NAI too long?)");
 		return -1;
 	}
 	r->ids[r->sent] = id;
 	r->sent_ns[r->sent] = mono_ns();
+	r->flags_sent[r->sent] = request_flags(r);
 	r->sent++;
 	log_debug("RRQ %u/%u %s CoA %s id %016llx", r->sent, r->conf.tries,
 		  mn_reg_path_name(r->target.path), ip(r->target.coa, b),
@@ -154,7 +225,8 @@ static int transmit(struct mn_reg *r)
 	if (r->io.send(r->io.arg, &r->target, r->pkt, r->pkt_len) < 0)
 		log_debug("send failed: counts as lost");
 	timer_arm_ms(r->loop, &r->t_retx, r->next_wait_ms);
-	r->next_wait_ms = r->next_wait_ms >= cap / 2 ? cap : r->next_wait_ms * 2;
+	r->next_wait_ms =
+	    r->next_wait_ms >= cap / 2 ? cap : r->next_wait_ms * 2;
 	return 0;
 }
 
@@ -165,7 +237,7 @@ static int begin(struct mn_reg *r, const struct mn_reg_target *t,
 	timer_cancel(r->loop, &r->t_retx);
 	r->target = *t;
 	r->sent = 0;
-	r->resynced = false;
+	r->resynced = r->adj_life = r->adj_t = r->adj_ha = false;
 	r->next_wait_ms = r->conf.retx_initial_ms;
 	set_state(r, st);
 	if (transmit(r) == 0)
@@ -245,10 +317,29 @@ static void give_up(struct mn_reg *r)
 	report(r, MN_REG_TIMEOUT, &t, 0, false, NULL);
 }
 
+/* The long-backoff retry after an unverifiable 131: a fresh attempt on
+ * the same target, staying in AUTH_FAILED until a reply says otherwise. */
+static void auth_retry(struct mn_reg *r)
+{
+	r->sent = 0;
+	r->resynced = r->adj_life = r->adj_t = r->adj_ha = false;
+	r->next_wait_ms = r->auth_wait_ms;
+	r->auth_wait_ms = r->auth_wait_ms >= MN_REG_AUTH_RETRY_MAX_MS / 2
+			      ? MN_REG_AUTH_RETRY_MAX_MS
+			      : r->auth_wait_ms * 2;
+	log_info("retrying after code 131 (MN-HA key wrong or reply spoofed)");
+	if (transmit(r) < 0)
+		timer_arm_ms(r->loop, &r->t_retx, r->next_wait_ms);
+}
+
 static void on_retx(void *arg)
 {
 	struct mn_reg *r = arg;
 
+	if (r->state == MN_REG_AUTH_FAILED && !r->auth_latched) {
+		auth_retry(r);
+		return;
+	}
 	if (!awaiting(r))
 		return;
 	if (r->sent >= r->conf.tries || transmit(r) < 0)
@@ -293,13 +384,15 @@ static int match_id(const struct mn_reg *r, uint64_t id)
 static void on_accepted(struct mn_reg *r, const struct reg_msg *m, int idx)
 {
 	char b[INET_ADDRSTRLEN];
+	uint16_t asked = request_lifetime(r);
 	/* RFC 5944 3.8.3.1: the HA may shorten, never lengthen. */
-	uint16_t granted = m->rp.lifetime < r->conf.lifetime ||
-				   r->target.path == MN_REG_HOME
-			       ? m->rp.lifetime
-			       : r->conf.lifetime;
+	uint16_t granted =
+	    m->rp.lifetime < asked || r->target.path == MN_REG_HOME
+		? m->rp.lifetime
+		: asked;
 
 	timer_cancel(r->loop, &r->t_retx);
+	r->auth_wait_ms = MN_REG_AUTH_RETRY_MS;
 	if (r->state == MN_REG_DEREGISTERING || granted == 0) {
 		drop_binding(r);
 		set_state(r, MN_REG_IDLE);
@@ -313,75 +406,277 @@ static void on_accepted(struct mn_reg *r, const struct reg_msg *m, int idx)
 	report(r, MN_REG_ACCEPTED, &r->target, m->rp.code, true, m);
 }
 
+/* The attempt is over without a binding for its target: an old binding
+ * carries on (or lapses), and the caller hears it is final. */
+static void give_up_denied(struct mn_reg *r, uint8_t code, bool authed,
+			   const char *why)
+{
+	char b[INET_ADDRSTRLEN];
+	struct mn_reg_target t = r->target;
+	enum mn_reg_state was = r->state;
+
+	log_err("registration denied: code %u (%s): %s; giving up on CoA %s "
+		"(%s)",
+		code, reg_code_name(code), why, ip(t.coa, b),
+		mn_reg_path_name(t.path));
+	timer_cancel(r->loop, &r->t_retx);
+	if (was == MN_REG_DEREGISTERING) {
+		drop_binding(r);
+		set_state(r, MN_REG_IDLE);
+	} else if (was == MN_REG_RENEWING) {
+		set_state(r, MN_REG_REGISTERED);
+	} else {
+		resume_binding(r);
+	}
+	report_final(r, MN_REG_DENIED, &t, code, authed, NULL, true);
+}
+
 static void on_wrong_key(struct mn_reg *r, bool authed)
 {
-	log_err("home agent rejected our authentication: MN-HA key (SPI %u) "
-		"is wrong%s; not registering until the configuration or the "
-		"link changes",
-		r->conf.sa.spi,
-		authed ? "" : " (its reply does not verify with our key either)");
 	timer_cancel(r->loop, &r->t_retx);
 	timer_cancel(r->loop, &r->t_renew); /* a binding lapses at t_expire */
+	if (authed) {
+		/* it holds our key and still refuses: retrying cannot help */
+		log_err("home agent rejected our authentication: MN-HA key "
+			"(SPI %u) is wrong or refused (code 131, reply "
+			"authenticated); not registering until the "
+			"configuration or the link changes",
+			r->conf.sa.spi);
+		r->auth_latched = true;
+		set_state(r, MN_REG_AUTH_FAILED);
+		report_final(r, MN_REG_DENIED, &r->target,
+			     MIP4_HA_MN_AUTH_FAILED, true, NULL, true);
+		return;
+	}
+	/* Anyone who saw our Identification can send this: never stop for
+	 * good on it, retry on a long backoff. */
+	log_err("home agent rejected our authentication: MN-HA key (SPI %u) "
+		"is wrong, or the reply is spoofed (it does not verify with "
+		"our key either): MN-HA key wrong or reply spoofed; check the "
+		"key file; retrying in %u s",
+		r->conf.sa.spi, r->auth_wait_ms / 1000);
 	set_state(r, MN_REG_AUTH_FAILED);
-	report(r, MN_REG_DENIED, &r->target, MIP4_HA_MN_AUTH_FAILED, authed,
+	timer_arm_ms(r->loop, &r->t_retx, r->auth_wait_ms);
+	report(r, MN_REG_DENIED, &r->target, MIP4_HA_MN_AUTH_FAILED, false,
 	       NULL);
 }
 
-/* RFC 5944 5.7.1: the HA put its time in the high 32 bits; adopt the
- * difference and try again at once, once per attempt. */
-static bool resync(struct mn_reg *r, const struct reg_msg *m, int idx)
+/* A new request at once, after a reply told us what to change. */
+static void retry_now(struct mn_reg *r)
 {
-	int64_t off;
-
-	if (r->resynced ||
-	    reg_ts_resync(r->ids[idx], m->rp.id, reg_ntp_now(), &off) < 0)
-		return false;
-	log_info("home agent clock is %+lld s from ours (code 133): "
-		 "resynchronised",
-		 (long long)off);
-	r->clock_offset = off;
-	r->resynced = true;
 	r->next_wait_ms = r->conf.retx_initial_ms;
 	timer_cancel(r->loop, &r->t_retx);
 	if (transmit(r) < 0)
 		give_up(r);
+}
+
+/* RFC 5944 5.7: timestamps - the HA put its time in the high 32 bits:
+ * adopt the difference; nonces - its new nonce is there, already taken
+ * by learn_nonce().  Then try again at once, once per attempt. */
+static bool resync(struct mn_reg *r, const struct reg_msg *m, int idx)
+{
+	int64_t off;
+
+	if (r->resynced)
+		return false;
+	if (r->conf.sa.replay == REG_REPLAY_NONCE) {
+		log_info("home agent refused our nonce (code 133): taking its "
+			 "new nonce %08x",
+			 r->ha_nonce);
+	} else {
+		if (reg_ts_resync(r->ids[idx], m->rp.id, reg_ntp_now(), &off) <
+		    0)
+			return false;
+		log_info("home agent clock is %+lld s from ours (code 133): "
+			 "resynchronised",
+			 (long long)off);
+		r->clock_offset = off;
+	}
+	r->resynced = true;
+	retry_now(r);
 	return true;
 }
 
-static void on_denied(struct mn_reg *r, const struct reg_msg *m, bool authed)
+/* RFC 5944 5.7.2: every authenticated reply carries the nonce the HA
+ * wants in our next request. */
+static void learn_nonce(struct mn_reg *r, const struct reg_msg *m, bool authed)
 {
-	uint32_t wait = r->next_wait_ms > MN_REG_DENIED_WAIT_MS
-			    ? r->next_wait_ms
-			    : MN_REG_DENIED_WAIT_MS;
+	if (r->conf.sa.replay != REG_REPLAY_NONCE || !authed)
+		return;
+	r->ha_nonce = (uint32_t)(m->rp.id >> 32);
+	r->have_nonce = true;
+}
 
-	log_warn("registration denied: code %u (%s)%s", m->rp.code,
-		 reg_code_name(m->rp.code),
-		 authed ? "" : ", from the foreign agent");
+static void deny_wait(struct mn_reg *r, const struct reg_msg *m, bool authed,
+		      uint32_t min_ms, const char *hint)
+{
+	uint32_t wait = r->next_wait_ms > min_ms ? r->next_wait_ms : min_ms;
+
+	log_warn("registration denied: code %u (%s)%s%s%s; next try in %u s",
+		 m->rp.code, reg_code_name(m->rp.code),
+		 authed ? "" : ", from the foreign agent", hint ? ": " : "",
+		 hint ? hint : "", (wait + 999) / 1000);
 	/* Back off; the next try (or give_up) comes from t_retx. */
 	timer_arm_ms(r->loop, &r->t_retx, wait);
 	report(r, MN_REG_DENIED, &r->target, m->rp.code, authed, m);
 }
 
-/* RFC 5944 3.6.2.1: the MN-HA authenticator must verify.  Two exceptions
- * are let through unverified: a foreign agent's own denial (64-127; it has
- * no MN-HA key) to back off on, and 131, which a HA holding another key
- * cannot sign in a way we can check - reporting it is the only way to tell
- * the admin. */
-static bool check_auth(struct mn_reg *r, const struct reg_msg *m,
-		       bool *authed)
+static void on_denied(struct mn_reg *r, const struct reg_msg *m, bool authed)
+{
+	deny_wait(r, m, authed, MN_REG_DENIED_WAIT_MS, NULL);
+}
+
+/* 74/75 (the FA) and 137/138 (the HA): flip T once per attempt. */
+static void on_revtun(struct mn_reg *r, const struct reg_msg *m, bool authed,
+		      int idx)
 {
 	uint8_t code = m->rp.code;
-	int res = m->has_mnha
-		      ? reg_auth_verify(m, &m->mnha, &r->conf.sa, 1)
-		      : REG_AUTH_NO_SA;
+	bool had_t = r->flags_sent[idx] & MIP4_RRQ_T;
+	bool want = code == MIP4_FA_REVTUN_MANDATORY ||
+		    code == MIP4_HA_REVTUN_MANDATORY;
+	bool by_fa =
+	    code == MIP4_FA_REVTUN_UNAVAIL || code == MIP4_FA_REVTUN_MANDATORY;
+
+	if (!want && r->target.path == MN_REG_VIA_VPN) {
+		give_up_denied(r, code, authed,
+			       "mode mc needs reverse tunnelling through the "
+			       "home agent");
+		return;
+	}
+	if (r->adj_t || had_t == want ||
+	    (by_fa && r->target.path != MN_REG_VIA_FA)) {
+		give_up_denied(r, code, authed,
+			       "the foreign agent and the home agent disagree "
+			       "on reverse tunnelling (T bit)");
+		return;
+	}
+	log_warn("registration denied: code %u (%s): retrying %s the T bit",
+		 code, reg_code_name(code), want ? "with" : "without");
+	if (by_fa) {
+		r->t_fa = want;
+		r->t_fa_addr = r->target.fa;
+	} else {
+		r->t_ha = want;
+	}
+	r->adj_t = true;
+	retry_now(r);
+}
+
+/* 69: RFC 5944 3.7.2.3 puts the FA's maximum in the reply's Lifetime. */
+static void on_lifetime(struct mn_reg *r, const struct reg_msg *m)
+{
+	uint16_t max = m->rp.lifetime;
+
+	if (r->adj_life || r->target.path != MN_REG_VIA_FA || max == 0 ||
+	    max >= request_lifetime(r)) {
+		on_denied(r, m, false);
+		return;
+	}
+	log_warn("registration denied: code 69 (%s): retrying with the "
+		 "foreign agent's %u s",
+		 reg_code_name(69), max);
+	r->fa_life_cap = max;
+	r->fa_life_addr = r->target.fa;
+	r->adj_life = true;
+	retry_now(r);
+}
+
+/* 136: RFC 5944 3.8.3.1 puts the HA's own address in the reply. */
+static void on_unknown_ha(struct mn_reg *r, const struct reg_msg *m)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	uint32_t h = ntohl(m->rp.ha.s_addr);
+
+	if (r->adj_ha || m->rp.ha.s_addr == r->ha.s_addr || h == 0 ||
+	    h == 0xffffffffu || (h >> 28) >= 0xe) {
+		on_denied(r, m, true);
+		return;
+	}
+	log_warn("registration denied: code 136 (%s): home agent %s answers "
+		 "as %s; retrying with that address",
+		 reg_code_name(136), ip(r->ha, a), ip(m->rp.ha, b));
+	r->ha = m->rp.ha;
+	r->adj_ha = true;
+	retry_now(r);
+}
+
+static void on_fa_denial(struct mn_reg *r, const struct reg_msg *m, int idx)
+{
+	switch (m->rp.code) {
+	case MIP4_FA_LIFETIME_TOO_LONG:
+		on_lifetime(r, m);
+		break;
+	case MIP4_FA_REVTUN_UNAVAIL:
+	case MIP4_FA_REVTUN_MANDATORY:
+		on_revtun(r, m, false, idx);
+		break;
+	case MIP4_FA_HOME_NET_UNREACH:
+	case MIP4_FA_HA_HOST_UNREACH:
+	case MIP4_FA_HA_PORT_UNREACH:
+	case MIP4_FA_HA_UNREACH:
+		deny_wait(r, m, false, MN_REG_DENIED_WAIT_MS,
+			  "the foreign agent cannot reach our home agent");
+		break;
+	default:
+		on_denied(r, m, false);
+		break;
+	}
+}
+
+static void on_ha_denial(struct mn_reg *r, const struct reg_msg *m, int idx)
+{
+	switch (m->rp.code) {
+	case MIP4_HA_ID_MISMATCH:
+		if (!resync(r, m, idx))
+			on_denied(r, m, true);
+		break;
+	case MIP4_HA_UNKNOWN_HA:
+		on_unknown_ha(r, m);
+		break;
+	case MIP4_HA_REVTUN_UNAVAIL:
+	case MIP4_HA_REVTUN_MANDATORY:
+		on_revtun(r, m, true, idx);
+		break;
+	case MIP4_HA_TOO_MANY_BINDINGS:
+		deny_wait(r, m, true, MN_REG_DENIED_LONG_MS,
+			  "the home agent keeps another care-of address for "
+			  "us");
+		break;
+	case MIP4_HA_ENCAP_UNAVAIL:
+		deny_wait(r, m, true, MN_REG_DENIED_LONG_MS,
+			  "the home agent offers only IP-in-IP");
+		break;
+	case MIP4_HA_UDP_ENCAP_UNAVAIL:
+		deny_wait(r, m, true, MN_REG_DENIED_LONG_MS,
+			  "the home agent refuses IP-in-UDP (RFC 3519), which "
+			  "this NAT needs; enable udp_tunnel on the home "
+			  "agent");
+		break;
+	default:
+		on_denied(r, m, true);
+		break;
+	}
+}
+
+/* RFC 5944 3.6.2.1: the MN-HA authenticator must verify.  Two exceptions
+ * are let through unverified: a foreign agent's own denial (64-127 and
+ * 194; it has no MN-HA key) to act on, and 131, which a HA holding another
+ * key cannot sign in a way we can check - reporting it is the only way to
+ * tell the admin. */
+static bool check_auth(struct mn_reg *r, const struct reg_msg *m, bool *authed)
+{
+	uint8_t code = m->rp.code;
+	int res = m->has_mnha ? reg_auth_verify(m, &m->mnha, &r->conf.sa, 1)
+			      : REG_AUTH_NO_SA;
 
 	*authed = res == REG_AUTH_OK;
 	if (*authed || code == MIP4_HA_MN_AUTH_FAILED)
 		return true;
-	if (!m->has_mnha && code >= 64 && code < 128)
+	if (!m->has_mnha &&
+	    ((code >= 64 && code < 128) || code == MIP4_FA_BAD_HA_ADDR))
 		return true;
-	log_warn("reply code %u ignored: MN-HA authentication %s", code,
-		 reg_auth_result_name(res));
+	log_warn("reply code %u (%s) ignored: MN-HA authentication %s", code,
+		 reg_code_name(code), reg_auth_result_name(res));
 	return false;
 }
 
@@ -391,14 +686,15 @@ static void dispatch(struct mn_reg *r, const struct reg_msg *m, int idx,
 	uint8_t code = m->rp.code;
 
 	r->last_code = code;
+	learn_nonce(r, m, authed);
 	if (code == MIP4_HA_MN_AUTH_FAILED)
 		on_wrong_key(r, authed);
 	else if (!authed)
-		on_denied(r, m, false);
+		on_fa_denial(r, m, idx);
 	else if (MIP4_CODE_IS_SUCCESS(code))
 		on_accepted(r, m, idx);
-	else if (code != MIP4_HA_ID_MISMATCH || !resync(r, m, idx))
-		on_denied(r, m, true);
+	else
+		on_ha_denial(r, m, idx);
 }
 
 void mn_reg_input(struct mn_reg *r, const uint8_t *pkt, size_t len)
@@ -444,21 +740,29 @@ static void normalise(struct mn_reg_conf *c)
 static int check_sa(const struct reg_sa *sa)
 {
 	if (sa->spi <= MIP4_SPI_RESERVED_MAX || !sa->key || !sa->key_len ||
-	    sa->key_len > REG_KEY_MAX || !reg_auth_len(sa)) {
+	    sa->key_len > REG_KEY_MAX || !reg_auth_len(sa) ||
+	    (sa->replay != REG_REPLAY_TIMESTAMP &&
+	     sa->replay != REG_REPLAY_NONCE)) {
 		log_err("MN-HA security association unusable (SPI %u)",
 			sa->spi);
-		return -1;
-	}
-	if (sa->replay != REG_REPLAY_TIMESTAMP) {
-		log_err("MN-HA SPI %u: only timestamp replay protection is "
-			"supported on the mobile node", sa->spi);
 		return -1;
 	}
 	return 0;
 }
 
-int mn_reg_init(struct mn_reg *r, struct eloop *l,
-		const struct mn_reg_conf *c, const struct mn_reg_io *io)
+/* What replies taught us about the HA and FAs: the configuration again. */
+static void forget_learnt(struct mn_reg *r)
+{
+	r->ha = r->conf.ha;
+	r->fa_life_cap = 0;
+	r->t_ha = r->t_fa = -1;
+	r->have_nonce = false;
+	r->auth_latched = false;
+	r->auth_wait_ms = MN_REG_AUTH_RETRY_MS;
+}
+
+int mn_reg_init(struct mn_reg *r, struct eloop *l, const struct mn_reg_conf *c,
+		const struct mn_reg_io *io)
 {
 	memset(r, 0, sizeof(*r));
 	if (check_sa(&c->sa) < 0 || !io->send)
@@ -469,6 +773,7 @@ int mn_reg_init(struct mn_reg *r, struct eloop *l,
 	r->loop = l;
 	r->state = MN_REG_IDLE;
 	r->last_code = -1;
+	forget_learnt(r);
 	timer_init(&r->t_retx, on_retx, r);
 	timer_init(&r->t_renew, on_renew, r);
 	timer_init(&r->t_expire, on_expire, r);
@@ -484,7 +789,7 @@ void mn_reg_fini(struct mn_reg *r)
 
 static bool refuse_auth_failed(const struct mn_reg *r)
 {
-	if (r->state != MN_REG_AUTH_FAILED)
+	if (r->state != MN_REG_AUTH_FAILED || !r->auth_latched)
 		return false;
 	log_warn("not registering: the home agent rejected MN-HA key SPI %u",
 		 r->conf.sa.spi);
@@ -504,7 +809,7 @@ int mn_reg_start(struct mn_reg *r, const struct mn_reg_target *t)
 
 int mn_reg_deregister(struct mn_reg *r)
 {
-	struct mn_reg_target t = { .path = MN_REG_HOME, .coa = r->conf.home };
+	struct mn_reg_target t = {.path = MN_REG_HOME, .coa = r->conf.home};
 
 	if (refuse_auth_failed(r))
 		return -1;
@@ -526,31 +831,41 @@ void mn_reg_clear_failure(struct mn_reg *r, const struct mn_reg_conf *c)
 			return;
 		r->conf = *c;
 		normalise(&r->conf);
+		forget_learnt(r);
 	}
-	if (r->state == MN_REG_AUTH_FAILED)
+	r->auth_latched = false;
+	r->auth_wait_ms = MN_REG_AUTH_RETRY_MS;
+	if (r->state == MN_REG_AUTH_FAILED) {
+		timer_cancel(r->loop, &r->t_retx);
 		resume_binding(r);
+	}
 }
 
 void mn_reg_status(const struct mn_reg *r, struct mn_reg_status *st)
 {
-	const struct mn_reg_target *t = r->have_binding ? &r->bound : &r->target;
+	const struct mn_reg_target *t =
+	    r->have_binding ? &r->bound : &r->target;
 	uint64_t now = mono_ns();
 
 	memset(st, 0, sizeof(*st));
 	st->state = r->state;
 	st->path = t->path;
 	st->coa = t->coa;
-	st->ha = r->conf.ha;
+	st->ha = r->ha;
 	st->home = r->conf.home;
 	st->granted = r->granted;
 	if (r->have_binding)
-		st->remaining = !r->expire_ns ? UINT32_MAX
-				: r->expire_ns > now
-				    ? (uint32_t)((r->expire_ns - now) / NS_PER_S)
-				    : 0;
+		st->remaining =
+		    !r->expire_ns ? UINT32_MAX
+		    : r->expire_ns > now
+			? (uint32_t)((r->expire_ns - now) / NS_PER_S)
+			: 0;
 	st->last_code = r->last_code;
 	st->tries = awaiting(r) ? r->sent : 0;
 	st->clock_offset = r->clock_offset;
+	st->replay = r->conf.sa.replay;
+	st->have_nonce = r->have_nonce;
+	st->auth_latched = r->auth_latched;
 }
 
 const char *mn_reg_state_name(enum mn_reg_state s)

@@ -17,14 +17,37 @@
  *   IDLE --start--> REQUESTING --accepted--> REGISTERED --t_renew-->
  *   RENEWING --accepted--> REGISTERED;  REQUESTING/RENEWING --tries
  *   spent--> IDLE (or REGISTERED while the binding lasts);  any --131-->
- *   AUTH_FAILED (no request until mn_reg_clear_failure);  any --deregister->
- *   DEREGISTERING --accepted or tries spent--> IDLE.
+ *   AUTH_FAILED;  any --deregister-> DEREGISTERING --accepted or tries
+ *   spent--> IDLE.
  *
- * Identification uses timestamps (RFC 5944 5.7.1): reg_ntp_now() plus an
- * offset learned from a 133 reply, strictly increasing, a new value for
- * every transmission (a retransmission with an old value would look like a
- * replay to a home agent that accepted the first one).  Nonces are not
- * supported on the mobile node.
+ * AUTH_FAILED after a 131 that verifies with our key (the home agent has
+ * it and still refuses): no request until mn_reg_clear_failure.  After a
+ * 131 that does not verify - the usual wrong key, but also what anyone
+ * who saw our Identification could send - we keep retrying on a long
+ * backoff (MN_REG_AUTH_RETRY_MS doubling to MN_REG_AUTH_RETRY_MAX_MS), so
+ * a spoofed reply cannot stop the node for good.
+ *
+ * Identification (RFC 5944 5.7), per the SA's replay mode:
+ *   timestamps  reg_ntp_now() plus an offset learned from a 133 reply,
+ *               strictly increasing, a new value for every transmission (a
+ *               retransmission with an old value would look like a replay
+ *               to a home agent that accepted the first one);
+ *   nonces      the low 32 bits random for every transmission, the high 32
+ *               bits the last nonce the home agent gave in an
+ *               authenticated reply (random before the first one, which
+ *               the HA then answers with 133 and a nonce: resync).
+ *
+ * What a denial makes us do (every code is logged with its name):
+ *   69       retry at once with the Lifetime the FA's reply names
+ *   133      resynchronise (clock offset or HA nonce), retry at once
+ *   136      retry at once with the home agent address the reply names
+ *   74, 137  clear T and retry; 75, 138 set T and retry; a second
+ *            reverse-tunnel denial in one attempt, or 137 in mode mc
+ *            (which needs T), gives up: DENIED with `final`
+ *   135, 139, 142  explained in the log, retry after MN_REG_DENIED_LONG_MS
+ *   131      see AUTH_FAILED above
+ *   others   retry after MN_REG_DENIED_WAIT_MS
+ * Each "at once" adjustment happens at most once per attempt.
  */
 #ifndef MIPD_MN_REG_H
 #define MIPD_MN_REG_H
@@ -44,18 +67,26 @@
  * Three transmissions (0, 1, 3 s; given up at 7 s) is the default budget
  * for trusted-network detection (seed 002 3.4 makes it configurable).
  */
-#define MN_REG_RETX_MIN_MS 1000u
+#define MN_REG_RETX_MIN_MS   1000u
 #define MN_REG_TRIES_DEFAULT 3u
-#define MN_REG_TRIES_MAX 8u
+#define MN_REG_TRIES_MAX     8u
 /* Wait after a denial other than 131/133 before the next try. */
 #define MN_REG_DENIED_WAIT_MS 4000u
+/* ... after one that a retry soon will not fix (135, 139, 142). */
+#define MN_REG_DENIED_LONG_MS 30000u
+/* Retries after an unverifiable 131. */
+#define MN_REG_AUTH_RETRY_MS	 60000u
+#define MN_REG_AUTH_RETRY_MAX_MS 600000u
 /* Re-register once this share of the granted lifetime has passed, counted
  * from when the accepted request was sent (the HA's clock started no
  * earlier), leaving a fifth for retransmissions. */
-#define MN_REG_RENEW_PERCENT 80u
+#define MN_REG_RENEW_PERCENT	80u
 #define MN_REG_LIFETIME_DEFAULT 1800u
-#define MN_REG_NAI_MAX 72
-#define MN_REG_MAX_MSG 512
+#define MN_REG_NAI_MAX		72
+#define MN_REG_MAX_MSG		512
+/* Transmissions one attempt may make: the tries plus one per kind of
+ * immediate retry (lifetime, T, HA address, resynchronisation). */
+#define MN_REG_MAX_SENT (MN_REG_TRIES_MAX + 4)
 
 struct mn_reg_conf {
 	struct in_addr home; /* home address */
@@ -72,8 +103,8 @@ struct mn_reg_conf {
 
 /* How a request travels (and which care-of address it carries). */
 enum mn_reg_path {
-	MN_REG_DIRECT, /* co-located CoA, sent straight to the HA */
-	MN_REG_VIA_FA, /* FA CoA, sent to the FA (RFC 5944 3.6.1) */
+	MN_REG_DIRECT,	/* co-located CoA, sent straight to the HA */
+	MN_REG_VIA_FA,	/* FA CoA, sent to the FA (RFC 5944 3.6.1) */
 	MN_REG_VIA_VPN, /* TIA as co-located CoA, through the VPN */
 	MN_REG_HOME,	/* deregistration at home, straight to the HA */
 };
@@ -106,6 +137,7 @@ struct mn_reg_result {
 	struct mn_reg_target target;
 	uint8_t code;	    /* reply code (ACCEPTED/DENIED/DEREGISTERED) */
 	bool authenticated; /* the reply's MN-HA authenticator checked */
+	bool final;	    /* DENIED: the attempt is over, no retry comes */
 	uint16_t lifetime;  /* granted (ACCEPTED) */
 	bool udp_tunnel;    /* RFC 3519: the HA accepted UDP tunnelling */
 	uint16_t keepalive; /* ... with this keepalive interval, seconds */
@@ -129,13 +161,29 @@ struct mn_reg {
 
 	/* the current attempt: one Identification per transmission */
 	unsigned sent;
-	uint64_t ids[MN_REG_TRIES_MAX + 1];
-	uint64_t sent_ns[MN_REG_TRIES_MAX + 1];
+	uint64_t ids[MN_REG_MAX_SENT];
+	uint64_t sent_ns[MN_REG_MAX_SENT];
+	uint8_t flags_sent[MN_REG_MAX_SENT];
 	uint32_t next_wait_ms;
 	bool resynced; /* 133 already answered once in this attempt */
+	bool adj_life; /* 69 answered once */
+	bool adj_t;    /* a reverse-tunnel denial answered once */
+	bool adj_ha;   /* 136 answered once */
 
 	uint64_t last_id;     /* Identification must keep increasing */
 	int64_t clock_offset; /* seconds, HA minus us, from 133 */
+	bool have_nonce;      /* nonce mode: the HA's last nonce */
+	uint32_t ha_nonce;
+
+	/* what replies taught us, for the attempts that follow */
+	struct in_addr ha;    /* home agent: conf.ha, or from a 136 */
+	uint16_t fa_life_cap; /* 69 from the FA at fa_life_addr; 0: none */
+	struct in_addr fa_life_addr;
+	int8_t t_ha; /* T as the HA wants it: -1 no opinion */
+	int8_t t_fa; /* T as the FA at t_fa_addr wants it */
+	struct in_addr t_fa_addr;
+	bool auth_latched;     /* authenticated 131: stay in AUTH_FAILED */
+	uint32_t auth_wait_ms; /* next wait after an unverifiable 131 */
 
 	/* the binding: outlives an attempt for another CoA that fails */
 	bool have_binding;
@@ -155,28 +203,33 @@ struct mn_reg_status {
 	enum mn_reg_state state;
 	enum mn_reg_path path;
 	struct in_addr coa, ha, home;
-	uint16_t granted;	 /* lifetime the HA granted, seconds */
-	uint32_t remaining;	 /* seconds left; UINT32_MAX = infinite */
-	int last_code;		 /* -1 = none yet */
-	unsigned tries;		 /* transmissions in the current attempt */
-	int64_t clock_offset;	 /* seconds learned from 133 */
+	uint16_t granted;     /* lifetime the HA granted, seconds */
+	uint32_t remaining;   /* seconds left; UINT32_MAX = infinite */
+	int last_code;	      /* -1 = none yet */
+	unsigned tries;	      /* transmissions in the current attempt */
+	int64_t clock_offset; /* seconds learned from 133 */
+	enum reg_replay_mode replay;
+	bool have_nonce;   /* nonce mode: an HA nonce is known */
+	bool auth_latched; /* AUTH_FAILED until clear_failure */
 };
 
-/* -1 if the SA is unusable (reserved SPI, no key, nonce replay mode). */
-int mn_reg_init(struct mn_reg *r, struct eloop *l,
-		const struct mn_reg_conf *c, const struct mn_reg_io *io);
+/* -1 if the SA is unusable (reserved SPI, no key). */
+int mn_reg_init(struct mn_reg *r, struct eloop *l, const struct mn_reg_conf *c,
+		const struct mn_reg_io *io);
 /* Cancels the timers; sends nothing. */
 void mn_reg_fini(struct mn_reg *r);
 
 /* Registers t->coa (a new attempt; replaces any outstanding one).
- * -1 in AUTH_FAILED or if the request cannot be built. */
+ * -1 in AUTH_FAILED after an authenticated 131, or if the request cannot
+ * be built. */
 int mn_reg_start(struct mn_reg *r, const struct mn_reg_target *t);
 /* Back home: lifetime 0, CoA = home address (RFC 5944 3.6.1.1). */
 int mn_reg_deregister(struct mn_reg *r);
 /* Drops the outstanding request (policy REG_CANCEL); keeps a binding. */
 void mn_reg_cancel(struct mn_reg *r);
 /* A Registration Reply received on port 434 (from the HA, the FA, or
- * through the VPN).  Anything not answering our request is dropped. */
+ * through the VPN).  Anything not answering our request is dropped.
+ * Requests go to r->ha (the configured HA until a 136 names another). */
 void mn_reg_input(struct mn_reg *r, const uint8_t *pkt, size_t len);
 /* Configuration or link changed: leave AUTH_FAILED (and take the new
  * configuration when c is not NULL). */

@@ -2,12 +2,14 @@
  * reg_auth.c - registration authenticators (RFC 5944 3.5.1, RFC 2002
  * 3.5.1) and replay protection (RFC 5944 5.7); see reg_auth.h.
  */
+/* before any OpenSSL header: MD5_Init and friends are deprecated in 3.0,
+ * see struct hmac_tmp for why they are used */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "mipd/reg_auth.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/md5.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -31,65 +33,67 @@ size_t reg_auth_len(const struct reg_sa *sa)
 	}
 }
 
-/* Fetched once: a fetch per message would dominate the HA's cost.  mipd
- * is single-threaded, so the lazy init needs no lock. */
-static EVP_MAC *hmac_alg(void)
-{
-	static EVP_MAC *mac;
+/*
+ * MD5 through OpenSSL's low-level interface, deprecated in 3.0 but kept by
+ * it, because the EVP one allocates: OpenSSL 3.0 frees and reallocates the
+ * provider state on every EVP_DigestInit_ex, even on a reused context, and
+ * an EVP_MAC_CTX per message costs more than the hashing.  MD5_CTX is a
+ * plain struct on our stack: no allocation, no fetch, no lock.
+ *
+ * Everything key-derived an HMAC touches lives in one struct, wiped in one
+ * call.
+ */
+struct hmac_tmp {
+	uint8_t k[MD5_CBLOCK];
+	uint8_t pad[MD5_CBLOCK];
+	uint8_t inner[MD5_DIGEST_LENGTH];
+	MD5_CTX c;
+};
 
-	if (!mac)
-		mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	return mac;
+static void md5_key_pad(struct hmac_tmp *t, uint8_t x)
+{
+	for (size_t i = 0; i < MD5_CBLOCK; i++)
+		t->pad[i] = t->k[i] ^ x;
+	MD5_Init(&t->c);
+	MD5_Update(&t->c, t->pad, sizeof(t->pad));
 }
 
-static EVP_MD *md5_alg(void)
+/* RFC 2104: MD5((K ^ opad) || MD5((K ^ ipad) || data)), a key longer than
+ * the block replaced by its MD5. */
+static void hmac_md5(const struct reg_sa *sa, const uint8_t *data, size_t len,
+		     uint8_t *out)
 {
-	static EVP_MD *md;
+	struct hmac_tmp t;
 
-	if (!md)
-		md = EVP_MD_fetch(NULL, "MD5", NULL);
-	return md;
-}
-
-static int hmac_md5(const struct reg_sa *sa, const uint8_t *data, size_t len,
-		    uint8_t *out)
-{
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "MD5", 0),
-	    OSSL_PARAM_construct_end()};
-	EVP_MAC *mac = hmac_alg();
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	static const uint8_t empty[1];
-	size_t outl = 0;
-	int ok;
-
-	/* an empty key is legal HMAC; OpenSSL wants a non-NULL pointer */
-	ok = ctx &&
-	     EVP_MAC_init(ctx, sa->key_len ? sa->key : empty, sa->key_len,
-			  params) &&
-	     EVP_MAC_update(ctx, data, len) &&
-	     EVP_MAC_final(ctx, out, &outl, MIP4_AUTH_MD5_LEN) &&
-	     outl == MIP4_AUTH_MD5_LEN;
-	EVP_MAC_CTX_free(ctx);
-	return ok ? 0 : -1;
+	memset(t.k, 0, sizeof(t.k));
+	if (sa->key_len > MD5_CBLOCK) {
+		MD5_Init(&t.c);
+		MD5_Update(&t.c, sa->key, sa->key_len);
+		MD5_Final(t.k, &t.c);
+	} else if (sa->key_len) {
+		memcpy(t.k, sa->key, sa->key_len);
+	}
+	md5_key_pad(&t, 0x36);
+	MD5_Update(&t.c, data, len);
+	MD5_Final(t.inner, &t.c);
+	md5_key_pad(&t, 0x5c);
+	MD5_Update(&t.c, t.inner, sizeof(t.inner));
+	MD5_Final(out, &t.c);
+	OPENSSL_cleanse(&t, sizeof(t));
 }
 
 /* RFC 2002 3.5.1: MD5 over the key, the protected data, the key again. */
-static int keyed_md5(const struct reg_sa *sa, const uint8_t *data, size_t len,
-		     uint8_t *out)
+static void keyed_md5(const struct reg_sa *sa, const uint8_t *data, size_t len,
+		      uint8_t *out)
 {
-	EVP_MD *md = md5_alg();
-	EVP_MD_CTX *ctx = md ? EVP_MD_CTX_new() : NULL;
-	unsigned outl = 0;
-	int ok;
+	MD5_CTX c;
 
-	ok = ctx && EVP_DigestInit_ex(ctx, md, NULL) &&
-	     EVP_DigestUpdate(ctx, sa->key, sa->key_len) &&
-	     EVP_DigestUpdate(ctx, data, len) &&
-	     EVP_DigestUpdate(ctx, sa->key, sa->key_len) &&
-	     EVP_DigestFinal_ex(ctx, out, &outl) && outl == MIP4_AUTH_MD5_LEN;
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : -1;
+	MD5_Init(&c);
+	MD5_Update(&c, sa->key, sa->key_len);
+	MD5_Update(&c, data, len);
+	MD5_Update(&c, sa->key, sa->key_len);
+	MD5_Final(out, &c);
+	OPENSSL_cleanse(&c, sizeof(c));
 }
 
 int reg_auth_compute(const struct reg_sa *sa, const void *data, size_t len,
@@ -99,9 +103,11 @@ int reg_auth_compute(const struct reg_sa *sa, const void *data, size_t len,
 		return -1;
 	switch (sa->alg) {
 	case REG_ALG_HMAC_MD5:
-		return hmac_md5(sa, data, len, out);
+		hmac_md5(sa, data, len, out);
+		return 0;
 	case REG_ALG_KEYED_MD5:
-		return keyed_md5(sa, data, len, out);
+		keyed_md5(sa, data, len, out);
+		return 0;
 	default:
 		return -1;
 	}

@@ -10,7 +10,9 @@
  *
  * Two algorithms: HMAC-MD5 (RFC 2104), the RFC 5944 default, and the
  * keyed MD5 "prefix+suffix" mode of RFC 2002 3.5.1,
- * MD5(key | data | key), for legacy peers.  Verification is constant time.
+ * MD5(key | data | key), for legacy peers.  Verification is constant time;
+ * computing an authenticator allocates nothing (the home agent does two per
+ * request).
  *
  * Identification (5.7): 64-bit NTP timestamps checked against a window
  * around the verifier's clock and against the last accepted value; on a

@@ -752,6 +752,8 @@ const char *reg_ext_name(uint8_t type)
 		return "UDP tunnel reply";
 	case MIP4_EXT_MN_NAI:
 		return "MN-NAI";
+	case MIP4_EXT_ENCAP_DELIVERY:
+		return "encapsulating delivery style";
 	case MIP4_EXT_UDP_TUN_REQ:
 		return "UDP tunnel request";
 	default:

@@ -138,7 +138,7 @@ const struct binding *tunnel_src_check(tunnel_lookup_fn lookup, void *arg,
 static void send_ipip(struct tunnel *t, const struct binding *b,
 		      const uint8_t *pkt, size_t len)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct sockaddr_in to = {.sin_family = AF_INET};
 	size_t n = tunnel_ipip_encap(t->out, sizeof(t->out), pkt, len,
 				     b->info.haa, b->info.coa, ++t->ip_id);
 
@@ -158,18 +158,20 @@ static void send_ipip(struct tunnel *t, const struct binding *b,
 static void send_udp(struct tunnel *t, const struct binding *b,
 		     const uint8_t *pkt, size_t len)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct sockaddr_in to = {.sin_family = AF_INET};
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { t->out, 0 };
-	struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to),
-			     .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct iovec iov = {t->out, 0};
+	struct msghdr mh = {.msg_name = &to,
+			    .msg_namelen = sizeof(to),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = b->info.haa };
+	struct in_pktinfo pi = {.ipi_spec_dst.s_addr = b->info.haa};
 
 	iov.iov_len = tunnel_udp_encap(t->out, sizeof(t->out), pkt, len);
 	to.sin_addr.s_addr = b->info.nat_addr;
@@ -184,6 +186,18 @@ static void send_udp(struct tunnel *t, const struct binding *b,
 		return;
 	}
 	t->st.tx_err++;
+}
+
+int tunnel_send(struct tunnel *t, const struct binding *b, const uint8_t *pkt,
+		size_t len)
+{
+	uint64_t before = t->st.tx_err;
+
+	if (b->info.encap == BCACHE_ENCAP_UDP)
+		send_udp(t, b, pkt, len);
+	else
+		send_ipip(t, b, pkt, len);
+	return t->st.tx_err == before ? 0 : -1;
 }
 
 static void forward(struct tunnel *t, const uint8_t *pkt, size_t len)
@@ -204,10 +218,7 @@ static void forward(struct tunnel *t, const uint8_t *pkt, size_t len)
 		t->st.tx_no_binding++;
 		return;
 	}
-	if (b->info.encap == BCACHE_ENCAP_UDP)
-		send_udp(t, b, pkt, len);
-	else
-		send_ipip(t, b, pkt, len);
+	tunnel_send(t, b, pkt, len);
 }
 
 /* Bounded batch: one busy tunnel must not starve registrations. */
@@ -241,12 +252,10 @@ static void deliver(struct tunnel *t, const uint8_t *inner, size_t len,
 {
 	const struct binding *b = NULL;
 	bool ok = t->cfg.rx_check
-			  ? sport == 0 && tunnel_ip_check(inner, len) &&
-				    t->cfg.rx_check(t->cfg.arg, inner, len,
-						    outer_src)
-			  : (b = tunnel_src_check(t->cfg.lookup, t->cfg.arg,
-						  inner, len, outer_src,
-						  sport)) != NULL;
+		      ? sport == 0 && tunnel_ip_check(inner, len) &&
+			    t->cfg.rx_check(t->cfg.arg, inner, len, outer_src)
+		      : (b = tunnel_src_check(t->cfg.lookup, t->cfg.arg, inner,
+					      len, outer_src, sport)) != NULL;
 
 	if (!ok) {
 		t->st.rx_src_drop++;
@@ -410,8 +419,7 @@ const struct tunnel_stats *tunnel_stats(const struct tunnel *t)
 	return &t->st;
 }
 
-static void host_route(struct nl_route *r, const struct tunnel *t,
-		       uint32_t hoa)
+static void host_route(struct nl_route *r, const struct tunnel *t, uint32_t hoa)
 {
 	memset(r, 0, sizeof(*r));
 	r->family = AF_INET;

@@ -34,8 +34,8 @@ struct tunnel;
 
 /* RFC 3519 3.3: Type 4, Next Header, 16 reserved bits. */
 #define TUN_UDP_HDR_LEN 4
-#define TUN_IP_HDR_LEN 20
-#define TUN_OUTER_TTL 64 /* RFC 2003 3.1: enough to reach the exit point */
+#define TUN_IP_HDR_LEN	20
+#define TUN_OUTER_TTL	64 /* RFC 2003 3.1: enough to reach the exit point */
 /* Room for the biggest outer headers (IP + UDP + RFC 3519 header) on a
  * 1500-byte path, so the kernel fragments or sends "fragmentation needed"
  * before the packet reaches us rather than after. */
@@ -66,10 +66,10 @@ struct tunnel_stats {
 	uint64_t tx_no_binding; /* packet in the TUN for an unbound address */
 	uint64_t tx_err;	/* send failed or packet malformed */
 	uint64_t rx_ipip, rx_udp;
-	uint64_t rx_bad;      /* not a well-formed tunnelled IPv4 packet */
-	uint64_t rx_src_drop; /* reverse tunnel source check (RFC 3024) */
+	uint64_t rx_bad;       /* not a well-formed tunnelled IPv4 packet */
+	uint64_t rx_src_drop;  /* reverse tunnel source check (RFC 3024) */
 	uint64_t rx_keepalive; /* RFC 3519 keepalives (of rx_udp) */
-	uint64_t rx_err;      /* write to the TUN failed */
+	uint64_t rx_err;       /* write to the TUN failed */
 };
 
 /* Opens the TUN (up, MTU TUN_MTU) and the raw socket on the loop. */
@@ -82,6 +82,12 @@ const struct tunnel_stats *tunnel_stats(const struct tunnel *t);
 /* Route HoA/32 into the tunnel, or take it out.  0 or -errno. */
 int tunnel_route_add(struct tunnel *t, uint32_t hoa);
 int tunnel_route_del(struct tunnel *t, uint32_t hoa);
+
+/* Sends the IPv4 packet pkt through b's tunnel (IP-in-IP to the care-of
+ * address or IP-in-UDP to the NAT), as for a packet read from the TUN.
+ * 0 or -1 (counted in tx_err). */
+int tunnel_send(struct tunnel *t, const struct binding *b, const uint8_t *pkt,
+		size_t len);
 
 /* A tunnel data message (type 4) that reached the HA's 434 socket from
  * src:sport (port in host order). */

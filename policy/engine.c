@@ -86,7 +86,7 @@ static void forget_fa(struct policy *p, struct out *o)
 
 static struct in_addr mode_coa(const struct policy *p, enum access_mode m)
 {
-	struct in_addr none = { 0 };
+	struct in_addr none = {0};
 
 	/* At home the data path is plain routing on the link: no CoA. */
 	switch (m) {
@@ -162,10 +162,8 @@ static void cancel_pending(struct policy *p, struct out *o, const char *why)
 static void set_pending(struct policy *p, enum policy_path path,
 			struct in_addr coa, bool via_fa)
 {
-	p->pending = (struct policy_pending){ .active = true,
-					      .path = path,
-					      .coa = coa,
-					      .via_fa = via_fa };
+	p->pending = (struct policy_pending){
+	    .active = true, .path = path, .coa = coa, .via_fa = via_fa};
 }
 
 /* The trust probe: a RRQ outside the VPN, through the FA if one
@@ -180,7 +178,7 @@ static void send_direct(struct policy *p, struct out *o, const char *why)
 	a->ifindex = p->ifindex;
 	a->via_fa = p->have_fa;
 	a->coa = p->have_fa ? p->fa_coa : p->addr;
-	a->fa_addr = p->have_fa ? p->fa_addr : (struct in_addr){ 0 };
+	a->fa_addr = p->have_fa ? p->fa_addr : (struct in_addr){0};
 	set_pending(p, POLICY_PATH_DIRECT, a->coa, a->via_fa);
 	p->trust = TRUST_PROBING;
 }
@@ -223,7 +221,7 @@ static void go_home(struct policy *p, struct out *o, int ifindex,
 	/* RFC 5944 3.6.1.1: back home, deregister (also at boot, which
 	 * clears a binding left over from before a crash). */
 	emit(o, POLICY_ACT_DEREGISTER, "at home");
-	set_pending(p, POLICY_PATH_DEREG, (struct in_addr){ 0 }, false);
+	set_pending(p, POLICY_PATH_DEREG, (struct in_addr){0}, false);
 	vpn_down(p, o, "at home");
 	set_mode(p, o, MODE_HOME, "at home");
 }
@@ -263,8 +261,7 @@ static void on_addr_usable(struct policy *p, struct out *o,
 
 static void lose_attachment(struct policy *p, struct out *o, const char *why)
 {
-	bool direct = p->pending.active &&
-		      p->pending.path != POLICY_PATH_VPN;
+	bool direct = p->pending.active && p->pending.path != POLICY_PATH_VPN;
 
 	if (direct)
 		cancel_pending(p, o, why);
@@ -318,6 +315,27 @@ static void on_link_up(struct policy *p, struct out *o,
 
 /* --- agent advertisements ---------------------------------------------- */
 
+/* RFC 5944 2.4.2.2: both advertisements carry Prefix-Lengths and the
+ * network prefixes differ: the node moved. */
+static bool new_prefix(const struct policy *p, const struct policy_adv *adv)
+{
+	return p->have_fa && p->fa_has_prefix && adv->has_prefix &&
+	       (p->fa_plen != adv->plen ||
+		!same_addr(p->fa_prefix, adv->prefix));
+}
+
+/* Another agent on the link of ours, with our agent's prefix: the node
+ * did not move, and switching agents would only cost a registration. */
+static bool other_agent_same_prefix(const struct policy *p,
+				    const struct policy_ev *ev)
+{
+	const struct policy_adv *adv = &ev->adv;
+
+	return p->have_fa && p->ifindex == ev->ifindex &&
+	       !same_addr(p->fa_addr, adv->fa_addr) && p->fa_has_prefix &&
+	       adv->has_prefix && !new_prefix(p, adv);
+}
+
 static void on_agent_adv(struct policy *p, struct out *o,
 			 const struct policy_ev *ev)
 {
@@ -330,10 +348,12 @@ static void on_agent_adv(struct policy *p, struct out *o,
 	}
 	if (!adv->fa || (p->at_home && p->ifindex == ev->ifindex))
 		return;
+	if (other_agent_same_prefix(p, ev))
+		return; /* RFC 5944 2.4.2.2: no move, keep our agent */
 	fresh = !p->have_fa || p->ifindex != ev->ifindex ||
-		!same_addr(p->fa_coa, adv->coa);
-	rebooted = !fresh && adv->seq < p->fa_seq &&
-		   adv->seq < ADV_SEQ_REBOOT_MAX;
+		!same_addr(p->fa_coa, adv->coa) || new_prefix(p, adv);
+	rebooted =
+	    !fresh && adv->seq < p->fa_seq && adv->seq < ADV_SEQ_REBOOT_MAX;
 	if (p->ifindex != ev->ifindex) {
 		p->have_addr = false; /* that address is on the old link */
 		p->at_home = false;
@@ -343,6 +363,9 @@ static void on_agent_adv(struct policy *p, struct out *o,
 	p->fa_addr = adv->fa_addr;
 	p->fa_coa = adv->coa;
 	p->fa_seq = adv->seq;
+	p->fa_has_prefix = adv->has_prefix;
+	p->fa_prefix = adv->prefix;
+	p->fa_plen = adv->plen;
 	/* RFC 5944 2.4.2.1: the agent is gone once its lifetime passes. */
 	timer_req(o, POLICY_TIMER_AGENT, (uint32_t)adv->lifetime * 1000u,
 		  "foreign agent advertisement lifetime");
@@ -355,8 +378,8 @@ static void on_agent_adv(struct policy *p, struct out *o,
 /* The FA stopped advertising: fall back to the co-located address. */
 static void on_agent_lost(struct policy *p, struct out *o)
 {
-	bool used = p->mode == MODE_F ||
-		    (p->pending.active && p->pending.via_fa);
+	bool used =
+	    p->mode == MODE_F || (p->pending.active && p->pending.via_fa);
 
 	if (!p->have_fa)
 		return;
@@ -382,7 +405,8 @@ static bool is_pending(const struct policy *p, const struct policy_reply *r)
 		return false;
 	/* a deregistration's CoA is the home address, which we do not
 	 * track: the path is enough */
-	return r->path == POLICY_PATH_DEREG || same_addr(p->pending.coa, r->coa);
+	return r->path == POLICY_PATH_DEREG ||
+	       same_addr(p->pending.coa, r->coa);
 }
 
 static void on_accepted(struct policy *p, struct out *o,
@@ -412,18 +436,28 @@ static void on_reg_reply(struct policy *p, struct out *o,
 
 	if (!is_pending(p, r))
 		return;
-	if (r->code == CODE_MN_AUTH_FAILED) {
-		/* Our key is wrong on every path: no RRQ until the link or
-		 * the configuration changes, and no mode change either. */
+	if (r->code == CODE_MN_AUTH_FAILED && r->authenticated) {
+		/* The HA has our key and refuses us on every path: no RRQ
+		 * until the link or the configuration changes, and no mode
+		 * change either. */
 		p->pending.active = false;
 		p->auth_failed = true;
 		p->trust = TRUST_UNKNOWN;
 		return;
 	}
-	if (r->accepted)
+	if (r->accepted) {
 		on_accepted(p, o, r);
-	/* Other denials decide nothing: mn_reg backs off and retries, and
-	 * reports a timeout when its tries are spent. */
+		return;
+	}
+	/* An unverifiable 131 could be spoofed: mn_reg retries it on a
+	 * long backoff, and its answer comes as a reply to this request.
+	 * Other denials decide nothing either: mn_reg backs off and
+	 * retries, and reports a timeout when its tries are spent - unless
+	 * it gave up, which only time can fix. */
+	if (r->final) {
+		p->pending.active = false;
+		arm_retry(p, o, "registration refused: retry later");
+	}
 }
 
 /* Seed 002 3.4.2 step 4: no reply outside the VPN means untrusted. */
@@ -475,8 +509,7 @@ static bool vpn_moved(const struct policy *p)
 	       !same_addr(p->reg_tun.gw, p->tun.gw);
 }
 
-static void on_vpn(struct policy *p, struct out *o,
-		   const struct policy_ev *ev)
+static void on_vpn(struct policy *p, struct out *o, const struct policy_ev *ev)
 {
 	p->tun = ev->vpn;
 	if (p->trust == TRUST_TRUSTED || p->at_home) {
@@ -550,24 +583,24 @@ typedef void (*handler)(struct policy *p, struct out *o,
 			const struct policy_ev *ev);
 
 static const handler handlers[] = {
-	[POLICY_EV_ADDR_USABLE] = on_addr_usable,
-	[POLICY_EV_ADDR_GONE] = on_addr_gone,
-	[POLICY_EV_LINK_UP] = on_link_up,
-	[POLICY_EV_LINK_DOWN] = on_link_down,
-	[POLICY_EV_AGENT_ADV] = on_agent_adv,
-	[POLICY_EV_DHCP_LEASE] = on_local_addr,
-	[POLICY_EV_REG_REPLY] = on_reg_reply,
-	[POLICY_EV_REG_TIMEOUT] = on_reg_timeout,
-	[POLICY_EV_VPN_UP] = on_vpn,
-	[POLICY_EV_VPN_DOWN] = on_vpn_down,
-	[POLICY_EV_TIA_CHANGED] = on_vpn,
-	[POLICY_EV_TIMER] = on_timer,
+    [POLICY_EV_ADDR_USABLE] = on_addr_usable,
+    [POLICY_EV_ADDR_GONE] = on_addr_gone,
+    [POLICY_EV_LINK_UP] = on_link_up,
+    [POLICY_EV_LINK_DOWN] = on_link_down,
+    [POLICY_EV_AGENT_ADV] = on_agent_adv,
+    [POLICY_EV_DHCP_LEASE] = on_local_addr,
+    [POLICY_EV_REG_REPLY] = on_reg_reply,
+    [POLICY_EV_REG_TIMEOUT] = on_reg_timeout,
+    [POLICY_EV_VPN_UP] = on_vpn,
+    [POLICY_EV_VPN_DOWN] = on_vpn_down,
+    [POLICY_EV_TIA_CHANGED] = on_vpn,
+    [POLICY_EV_TIMER] = on_timer,
 };
 
 int policy_event(struct policy *p, const struct policy_ev *ev,
 		 struct policy_action *out, size_t max)
 {
-	struct out o = { .a = out, .max = max };
+	struct out o = {.a = out, .max = max};
 
 	if ((unsigned)ev->type <= POLICY_EV_TIMER)
 		handlers[ev->type](p, &o, ev);
@@ -583,9 +616,9 @@ enum access_mode policy_mode(const struct policy *p)
 const char *policy_ev_name(enum policy_ev_type t)
 {
 	static const char *const names[] = {
-		"addr-usable", "addr-gone",   "link-up",     "link-down",
-		"agent-adv",   "dhcp-lease",  "reg-reply",   "reg-timeout",
-		"vpn-up",      "vpn-down",    "tia-changed", "timer",
+	    "addr-usable", "addr-gone",	 "link-up",	"link-down",
+	    "agent-adv",   "dhcp-lease", "reg-reply",	"reg-timeout",
+	    "vpn-up",	   "vpn-down",	 "tia-changed", "timer",
 	};
 
 	return (unsigned)t <= POLICY_EV_TIMER ? names[t] : "?";
@@ -594,9 +627,9 @@ const char *policy_ev_name(enum policy_ev_type t)
 const char *policy_act_name(enum policy_act_type t)
 {
 	static const char *const names[] = {
-		"send-rrq-direct", "send-rrq-via-vpn", "reg-cancel",
-		"deregister",	   "vpn-up",	      "vpn-down",
-		"set-mode",	   "routes",	      "timer",
+	    "send-rrq-direct", "send-rrq-via-vpn", "reg-cancel",
+	    "deregister",      "vpn-up",	   "vpn-down",
+	    "set-mode",	       "routes",	   "timer",
 	};
 
 	return (unsigned)t <= POLICY_ACT_TIMER ? names[t] : "?";
@@ -604,8 +637,8 @@ const char *policy_act_name(enum policy_act_type t)
 
 const char *policy_trust_name(enum policy_trust t)
 {
-	static const char *const names[] = { "unknown", "probing", "trusted",
-					     "untrusted" };
+	static const char *const names[] = {"unknown", "probing", "trusted",
+					    "untrusted"};
 
 	return (unsigned)t <= TRUST_UNTRUSTED ? names[t] : "?";
 }

@@ -20,9 +20,16 @@
  *     deregister, mode home.
  *   - FA discovery and DHCP run in parallel; whichever yields a care-of
  *     address first is used, and an FA found later is preferred (3.2).
- *   - Only replies decide trust; hints never do.  A 131 (our MN-HA key is
- *     wrong) stops registrations until the link or configuration changes,
- *     so a bad key does not make the node flap between modes.
+ *   - Only replies decide trust; hints never do.  An authenticated 131
+ *     (the HA has our key and refuses it) stops registrations until the
+ *     link or configuration changes, so a refused node does not flap
+ *     between modes.  An unverifiable 131 (wrong key, or spoofed) stops
+ *     nothing: mn_reg retries it on a long backoff, the engine waits.
+ *   - A denial that ends mn_reg's attempt (final: e.g. the T bit both
+ *     ways refused) arms the retry timer.
+ *   - Movement (RFC 5944 2.4.2.2): an advertisement from another agent
+ *     with the same network prefix (Prefix-Lengths) is no move; a new
+ *     prefix is.
  *
  * The engine owns no timers: it asks for them with POLICY_ACT_TIMER and is
  * told with POLICY_EV_TIMER.  Addresses are IPv4 in network byte order.
@@ -77,17 +84,22 @@ enum policy_timer {
 };
 
 struct policy_adv {
-	bool fa;	   /* F bit: offers care-of addresses */
-	bool home;	   /* our home agent's own advertisement: at home */
+	bool fa;   /* F bit: offers care-of addresses */
+	bool home; /* our home agent's own advertisement: at home */
 	struct in_addr fa_addr; /* where to send the RRQ (the agent) */
 	struct in_addr coa;	/* first care-of address advertised */
 	uint16_t seq;
-	uint16_t lifetime; /* ICMP advertisement lifetime, seconds */
+	uint16_t lifetime;     /* ICMP advertisement lifetime, seconds */
+	bool has_prefix;       /* Prefix-Lengths extension present */
+	struct in_addr prefix; /* network prefix of the agent's address */
+	uint8_t plen;
 };
 
 struct policy_reply {
 	enum policy_path path;
 	bool accepted;	    /* code 0 or 1 and authenticated */
+	bool authenticated; /* the reply's MN-HA authenticator verified */
+	bool final;	    /* denied, and mn_reg stopped trying */
 	uint8_t code;	    /* enum mip4_reply_code */
 	struct in_addr coa; /* the care-of address the request carried */
 };
@@ -173,7 +185,7 @@ struct policy {
 	struct policy_conf conf;
 	enum access_mode mode;
 	enum policy_trust trust;
-	bool auth_failed; /* 131 seen: no RRQ until link/config change */
+	bool auth_failed; /* authenticated 131: no RRQ until link/config */
 	bool at_home;
 	int ifindex; /* the link we are attached through */
 
@@ -183,6 +195,9 @@ struct policy {
 	bool have_fa; /* an FA advertises on the link */
 	struct in_addr fa_addr, fa_coa;
 	uint16_t fa_seq;
+	bool fa_has_prefix; /* its Prefix-Lengths (RFC 5944 2.4.2.2) */
+	struct in_addr fa_prefix;
+	uint8_t fa_plen;
 
 	enum policy_vpn_state vpn;
 	struct policy_vpn tun;	       /* valid when vpn == PVPN_UP/IDLE */

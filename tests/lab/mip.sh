@@ -10,9 +10,11 @@
 #   HOA HA SRV FACOA       the MN's home address, the HA, srv, the FA's CoA
 #   mip_dir                create S (mode 700)
 #   mip_key FILE           a random 16-byte MN-HA key (0x...), mode 600
-#   mip_ha_conf FILE [SETTINGS]  HA in [ha]: home link ha0, one MN ($HOA,
-#                          SPI 256, key $S/mn.key); SETTINGS go into its
-#                          `ha` group (e.g. "keepalive = 2;")
+#   mip_ha_conf FILE [SETTINGS] [ENTRIES]  HA in [ha]: home link ha0, one
+#                          MN ($HOA, SPI 256, key $S/mn.key); SETTINGS go
+#                          into its `ha` group (e.g. "keepalive = 2;"),
+#                          ENTRIES (", { home_address = ...; }") after the
+#                          MN's in mobile_nodes
 #   mip_fa_conf FILE       FA in [fa] on br-fa, advertising every second
 #   mip_mn_conf FILE KEYFILE LIFETIME   MN in [mn] on mn0, reverse tunnel,
 #                          mipd's own dhcpcd (mode c), no VPN
@@ -24,6 +26,23 @@
 #   mn_mode, mode_is MODE  the MN's mode (home, c, f, mc, none)
 #   ha_coa, ha_coa_is COA, ha_coa_in GLOB   the HA's binding for $HOA
 #   fa_has_mn              the FA lists $HOA as a visitor
+#   ha_binding FIELD, fa_visitor FIELD, mn_st FIELD   one field of the
+#                          HA's binding / the FA's visitor entry for $HOA
+#                          ("" when none) / the MN's status
+#   ha_st EXPR             EXPR on the HA's status (as d), e.g.
+#                          'd["ha_counters"]["accepted"]'
+#   json_has ROLE CMD LIST KEY=VALUE...   ROLE's CMD result has an entry in
+#                          LIST with home_address $HOA and these fields
+#                          (VALUE ">0": a positive number); prints the entry
+#   mac_of NS DEV          DEV's MAC address in NS
+#   ha_proxy_arp           the HA has a proxy neighbour entry for $HOA on ha0
+#   arp_who                who answers ARP for $HOA on the home link (asked
+#                          by [int], the home link's router): MACs or "none"
+#   garps PCAP MAC T0      gratuitous ARPs for $HOA from MAC in PCAP since T0
+#   int_neigh_mac          [int]'s neighbour entry for $HOA on br-home
+#   mip_teardown_snapshot, mip_teardown_checks   after `lab down`: no
+#                          namespace of the run, none of its processes (the
+#                          recorded ones and anything naming its state dir)
 #   mn_lease               the MN's DHCP address on the dhcp subnet
 #   last_echo_age LOG, flowing LOG, no_error LOG   an echo client's log
 #   mip_now                epoch seconds (float)
@@ -31,6 +50,7 @@
 
 # shellcheck disable=SC2034  # used by the callers
 HOA=10.10.0.100 HA=10.10.0.2 SRV=10.40.0.2 FACOA=10.30.0.1
+MIP_LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MIP_LOG_LEVEL=${MIP_LOG_LEVEL:-debug}
 
 mip_dir() { mkdir -p "$S" && chmod 700 "$S"; }
@@ -45,7 +65,7 @@ control = { socket = "$S/ha.sock"; };
 ha = { address = "$HA"; home_prefix = "10.10.0.0/24"; interface = "ha0";
        tunnel = "mip0"; ${2:-}};
 mobile_nodes = ( { home_address = "$HOA"; spi = 256;
-                   algorithm = "hmac-md5"; key_file = "$S/mn.key"; } );
+                   algorithm = "hmac-md5"; key_file = "$S/mn.key"; }${3:-} );
 EOF
 }
 
@@ -88,6 +108,37 @@ ha_coa_is() { [ "$(ha_coa)" = "$1" ]; }
 # shellcheck disable=SC2254  # $1 is a glob on purpose
 ha_coa_in() { case "$(ha_coa)" in $1) return 0 ;; esac; return 1; }
 fa_has_mn() { ctl fa visitors | grep -q "$HOA"; }
+mip_field() { # LIST FIELD: FIELD of the LIST entry for $HOA
+	jget '"".join(str(e.get("'"$2"'", "")) for e in d.get("'"$1"'", []) if e["home_address"] == "'"$HOA"'")'
+}
+ha_binding() { ctl ha bindings | mip_field bindings "$1"; }
+fa_visitor() { ctl fa visitors | mip_field visitors "$1"; }
+mn_st() { ctl mn status | jget "d.get('$1', '')"; }
+ha_st() { ctl ha status | jget "$1"; }
+json_has() { # ROLE CMD LIST KEY=VALUE...
+	local role=$1 cmd=$2 list=$3
+	shift 3
+	ctl "$role" "$cmd" | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin).get("result") or {}
+want = dict(a.split("=", 1) for a in sys.argv[3:])
+for e in d.get(sys.argv[1], []):
+    if e.get("home_address") != sys.argv[2]:
+        continue
+    print(json.dumps(e))
+    bad = [k for k, v in want.items()
+           if not (float(e.get(k, 0)) > 0 if v == ">0" else
+                   str(e.get(k)).lower() == v.lower())]
+    sys.exit(1 if bad else 0)
+sys.exit(1)' "$list" "$HOA" "$@"
+}
+mac_of() { ip -n "${LAB_PREFIX}$1" -o link show dev "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
+ha_proxy_arp() { ip -n "${LAB_PREFIX}ha" neigh show proxy | grep -q "^$HOA dev ha0 "; }
+arp_who() { ip netns exec "${LAB_PREFIX}int" "$PY" "$MIP_LAB_DIR/mip_pkt.py" arp br-home "$HOA"; }
+garps() { # PCAP MAC T0
+	tshark -r "$1" -Y "arp.isgratuitous == 1 && arp.src.proto_ipv4 == $HOA && arp.src.hw_mac == $2 && frame.time_epoch >= $3" 2>/dev/null | grep -c .
+}
+int_neigh_mac() { ip -n "${LAB_PREFIX}int" neigh show "$HOA" dev br-home | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }
 mn_lease() { ip netns exec "${LAB_PREFIX}mn" ip -4 -o addr show dev mn0 | awk '{print $4}' | cut -d/ -f1 | grep '^10\.20\.' | head -1; }
 mip_now() { "$PY" -c 'import time; print(time.time())'; }
 
@@ -152,3 +203,46 @@ last_echo_age() { # LOG: seconds since the last echo
 }
 flowing() { local a; a=$(last_echo_age "$1"); "$PY" -c "import sys; sys.exit(0 if $a < 1.0 else 1)"; }
 no_error() { ! grep -q ERROR "$1"; }
+
+# ---------------------------------------------------------------- teardown
+# Call mip_teardown_snapshot before `lab down` (its records go with the
+# state dir), mip_teardown_checks after it, with the caller's check().
+mip_teardown_snapshot() { MIP_STARTED=$(cat "$LAB_STATE/pids.history" 2>/dev/null); }
+mip_no_ns_left() { ! ip netns list | grep "^${LAB_PREFIX}"; }
+mip_no_started_alive() {
+	local name pid t rest st
+	[ -n "${MIP_STARTED:-}" ] || { echo "no processes recorded"; return 1; }
+	while read -r name pid t rest; do
+		st=$(awk '{print $3 " " $22}' "/proc/$pid/stat" 2>/dev/null) || continue
+		if [ "${st#* }" = "$t" ] && [ "${st%% *}" != Z ]; then
+			echo "$name (pid $pid) still alive"
+			return 1
+		fi
+	done <<<"$MIP_STARTED"
+}
+# anything else of the run (e.g. the dhcpcd mipd starts, with its state in
+# $S): a process whose command line names the state dir
+mip_no_state_proc() {
+	"$PY" - "$LAB_STATE/" <<'EOF'
+import os, sys
+left = []
+for p in os.listdir("/proc"):
+    if not p.isdigit() or int(p) == os.getpid():
+        continue
+    try:
+        c = open("/proc/%s/cmdline" % p, "rb").read().replace(b"\0", b" ")
+    except OSError:
+        continue
+    if sys.argv[1].encode() in c:
+        left.append("%s (%s)" % (p, c.decode(errors="replace")[:60]))
+if left:
+    print(", ".join(left))
+sys.exit(1 if left else 0)
+EOF
+}
+mip_teardown_checks() {
+	check "teardown: no namespace of this run left" mip_no_ns_left
+	check "teardown: none of the $(echo "${MIP_STARTED:-}" | grep -c .) processes the run started is alive" \
+		mip_no_started_alive
+	check "teardown: no process naming $LAB_STATE left" mip_no_state_proc
+}

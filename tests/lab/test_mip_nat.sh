@@ -9,9 +9,12 @@
 # tunnels IP-in-UDP to the NAT's address and port; the MN sends keepalives
 # (ICMP Echo Request to the HA through the UDP tunnel) only while nothing
 # else goes to the HA - the test pauses both echo clients to see them, and
-# checks the HA answered them.  tshark decodes the HA link's capture: the
+# checks the HA answered them.  The HA's binding (flags, encapsulation, NAT
+# address and port), its proxy ARP entry and the gratuitous ARPs on the home
+# link follow the moves.  tshark decodes the HA link's capture: the
 # request with its UDP Tunnel Request, the reply with its UDP Tunnel Reply,
 # tunnelled data and keepalives from 10.1.3.2, and the deregistration.
+# Teardown leaves no namespace or process.
 #
 #   [srv] 10.40.0.2 --- [int] --- br-home: [ha] ha0 10.10.0.2
 #                         \-- 10.1.3.0/24 -- [inat] 10.1.3.2 (masquerade)
@@ -48,7 +51,12 @@ lab() { "$LAB_DIR/lab.sh" "$@"; }
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
-	[ -d "$LAB_STATE" ] && lab down >/dev/null 2>&1
+	if [ -d "$LAB_STATE" ]; then
+		mip_teardown_snapshot
+		lab down >/dev/null 2>&1
+		mip_teardown_checks
+	fi
+	note "took $SECONDS s"
 	echo "$pass passed, $fail failed"
 	[ "$fail" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
 	exit 1
@@ -76,7 +84,6 @@ mip_dir
 mip_helpers
 
 # ---------------------------------------------------------------- queries
-mn_st() { ctl mn status | jget "d.get('$1', '')"; }
 # a field of the HA's binding for the HoA ("" when none)
 ha_b() {
 	ctl ha bindings | jget '"".join(str(b["'"$1"'"]) for b in d.get("bindings", []) if b["home_address"] == "'"$HOA"'")'
@@ -86,6 +93,8 @@ ha_tun() { ctl ha status | jget "(d.get('tunnel') or {}).get('$1', '')"; }
 mn_coa_private() { case "$(mn_st coa)" in 192.168.50.*) return 0 ;; esac; return 1; }
 ha_nat_binding() { [ "$(ha_b encap)" = udp ] && [ "$(ha_b nat_address)" = "$NAT" ]; }
 ge() { [ "${1:-0}" -ge "$2" ] 2>/dev/null; }
+no_proxy_arp() { ! ha_proxy_arp; }
+garps_ge() { [ "$(garps "$S/arp.pcap" "$1" "$2")" -ge "$3" ]; } # MAC T0 N
 now() { mip_now; }
 gap() { "$PY" "$S/gap.py" "$1" "$2" "$3" | cut -d' ' -f2; }
 
@@ -98,13 +107,17 @@ check "mipd -t accepts the HA config (keepalive $KA s)" \
 check "mipd -t accepts the MN config (nat_traversal on)" \
 	sh -c "'$MIPD' -t -c '$S/mn.conf' >/dev/null && grep -q 'nat_traversal = true' '$S/mn.conf'"
 
-lab spawn ha cap-ha tcpdump -Z root -U -n -i ha0 -w "$S/ha.pcap" udp port 434 >/dev/null 2>&1
+lab spawn ha cap-ha tcpdump -Z root -U --immediate-mode -n -i ha0 -w "$S/ha.pcap" udp port 434 >/dev/null 2>&1
+# the home link's bridge port sees every broadcast (gratuitous ARP) on it
+lab spawn int cap-arp tcpdump -Z root -U --immediate-mode -n -i br-home -w "$S/arp.pcap" arp >/dev/null 2>&1
 lab spawn ha mipd-ha "$MIPD" -c "$S/ha.conf" >/dev/null 2>&1
 check "HA answers on its control socket" wait_for 5 ctl ha status
 lab move home >/dev/null 2>&1
 lab spawn mn mipd-mn "$MIPD" -c "$S/mn.conf" >/dev/null 2>&1
 check "MN at home: mode home" wait_for 10 mode_is home
 check "MN at home: no binding at the HA" wait_for 5 ha_coa_is ""
+check "MN at home: no proxy ARP entry for $HOA at the HA" no_proxy_arp
+MN_MAC=$(mac_of mn mn0) HA_MAC=$(mac_of ha ha0)
 
 lab spawn mn echo-srv-mn "$PY" "$S/echo.py" server "$HOA" 5001 >/dev/null 2>&1
 lab spawn srv echo-srv-srv "$PY" "$S/echo.py" server "$SRV" 5002 >/dev/null 2>&1
@@ -133,7 +146,17 @@ check "HA binding: encap udp to the NAT's address $NAT" wait_for 5 ha_nat_bindin
 NATPORT=$(ha_b nat_port)
 ACC0=$(ha_acc)
 check "HA binding: NAT port $NATPORT" ge "$NATPORT" 1
-note "HA binding: $HOA -> $(ha_b care_of) encap $(ha_b encap) via $(ha_b nat_address):$NATPORT"
+# shellcheck disable=SC2086  # one KEY=VALUE per word
+check "HA binding: lifetime $LIFETIME, flags D and T, reverse tunnel" \
+	wait_for 3 json_has ha bindings bindings care_of="$COA" ha_address=$HA lifetime=$LIFETIME remaining=">0" \
+	flags=--D---T- reverse_tunnel=true encap=udp nat_address=$NAT nat_port="$NATPORT"
+note "HA binding: $(json_has ha bindings bindings)"
+check "HA holds exactly one binding" [ "$(ha_st 'd["bindings"]')" = 1 ]
+check "away: HA proxy ARP entry for $HOA on ha0" wait_for 3 ha_proxy_arp
+check "away: the HA sent gratuitous ARP for $HOA from its MAC ($(garps "$S/arp.pcap" "$HA_MAC" "$t0"))" \
+	wait_for 3 garps_ge "$HA_MAC" "$t0" 1
+WHO=$(arp_who)
+check "away: ARP for $HOA on the home link answered by the HA only ($WHO)" [ "$WHO" = "$HA_MAC" ]
 
 # Data every 100 ms goes to the HA: no keepalive is due (RFC 3519 3.2).
 k0=$(mn_st keepalives_sent)
@@ -170,6 +193,11 @@ t0=$(now)
 lab move home >/dev/null 2>&1
 check "back home: mode home" wait_for 25 mode_is home
 check "back home: deregistered, HA binding cache empty" wait_for 5 ha_coa_is ""
+check "back home: no proxy ARP entry for $HOA left at the HA" wait_for 3 no_proxy_arp
+check "back home: the MN sent gratuitous ARP for $HOA from its own MAC ($(garps "$S/arp.pcap" "$MN_MAC" "$t0"))" \
+	wait_for 3 garps_ge "$MN_MAC" "$t0" 1
+WHO=$(arp_who)
+check "back home: ARP for $HOA on the home link answered by the MN only ($WHO)" [ "$WHO" = "$MN_MAC" ]
 check "back home: srv -> MN session resumes" wait_for 30 flowing "$IN"
 check "back home: MN -> srv session resumes" wait_for 30 flowing "$OUT"
 t1=$(now)

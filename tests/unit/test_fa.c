@@ -5,7 +5,7 @@
  *
  *   [FA: fal 10.30.0.1/24] ==veth== [mnl: the "mobile node", raw frames
  *                                    through a packet socket]
- *   "home agent": UDP 127.0.0.1:4342 and a raw IP-in-IP socket
+ *   "home agent": UDP 10.40.0.1:4342 (on lo) and a raw IP-in-IP socket
  *
  * Advertisement bytes, solicitation, relaying in both directions with the
  * visitor's MAC, FA denials (69), denial and timeout (78) clean-up,
@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "common/nl.h"
 #include "mipd/fa.h"
+#include "mipd/fa_int.h"
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
 
@@ -44,16 +45,18 @@
 #define HA_PORT 4342
 #define MN_PORT 40000
 #define HOA	"10.10.0.100"
+#define HA_ADDR "10.40.0.1" /* the "home agent", on lo */
 
 static bool have_ns;
 static uint8_t fa_mac[6], mn_mac[6];
+static uint8_t mn_ttl = 255; /* IP TTL of the node's packets */
 
 struct fx {
 	struct eloop *l;
 	struct fa_conf conf;
 	struct fa *fa;
 	int mn;	    /* packet socket on mnl */
-	int ha;	    /* UDP 127.0.0.1:HA_PORT */
+	int ha;	    /* UDP HA_ADDR:HA_PORT */
 	int ha_raw; /* IP-in-IP */
 	uint64_t id;
 };
@@ -82,23 +85,27 @@ static int get_mac(const char *ifname, uint8_t mac[6])
 static int make_link(void)
 {
 	return system("ip link add fal type veth peer name mnl && "
-		      "ip link set lo up && ip link set fal up && "
+		      "ip link set lo up && ip addr add " HA_ADDR
+		      "/32 dev lo && "
+		      "ip link set fal up && "
 		      "ip link set mnl up && "
 		      "ip addr add 10.30.0.1/24 dev fal && "
 		      "ip route add 192.0.2.0/24 via 10.30.0.50 dev fal && "
+		      "ip route add unreachable 198.51.100.7 && "
+		      "ip route add prohibit 198.51.100.8 && "
 		      "sysctl -qw net.ipv4.conf.all.rp_filter=0") == 0 &&
-		       get_mac("fal", fa_mac) == 0 && get_mac("mnl", mn_mac) == 0
+		       get_mac("fal", fa_mac) == 0 &&
+		       get_mac("mnl", mn_mac) == 0
 		   ? 0
 		   : -1;
 }
 
 static int open_mn(void)
 {
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_IP),
-				  .sll_ifindex = nl_ifindex("mnl") };
-	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK,
-			htons(ETH_P_IP));
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(ETH_P_IP),
+				 .sll_ifindex = nl_ifindex("mnl")};
+	int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK, htons(ETH_P_IP));
 
 	bind(fd, (struct sockaddr *)&ll, sizeof(ll));
 	return fd;
@@ -106,11 +113,11 @@ static int open_mn(void)
 
 static int open_ha(void)
 {
-	struct sockaddr_in me = { .sin_family = AF_INET,
-				  .sin_port = htons(HA_PORT) };
+	struct sockaddr_in me = {.sin_family = AF_INET,
+				 .sin_port = htons(HA_PORT)};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
-	me.sin_addr.s_addr = ip("127.0.0.1");
+	me.sin_addr.s_addr = ip(HA_ADDR);
 	bind(fd, (struct sockaddr *)&me, sizeof(me));
 	return fd;
 }
@@ -136,7 +143,7 @@ static int fx_start(struct fx *f)
 	f->mn = open_mn();
 	f->ha = open_ha();
 	f->ha_raw = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK, IPPROTO_IPIP);
-	setsockopt(f->ha_raw, IPPROTO_IP, IP_HDRINCL, &(int){ 1 }, sizeof(int));
+	setsockopt(f->ha_raw, IPPROTO_IP, IP_HDRINCL, &(int){1}, sizeof(int));
 	f->id = reg_ntp_now();
 	return f->mn < 0 || f->ha < 0 || f->ha_raw < 0 ? -1 : 0;
 }
@@ -190,9 +197,9 @@ static uint16_t csum(const uint8_t *p, size_t len)
 }
 
 /* IPv4 header + payload; proto UDP adds the UDP header (no checksum). */
-static size_t ip_packet(uint8_t *out, uint8_t proto, uint32_t src,
-			uint32_t dst, uint16_t sport, uint16_t dport,
-			const uint8_t *pl, size_t len)
+static size_t ip_packet(uint8_t *out, uint8_t proto, uint32_t src, uint32_t dst,
+			uint16_t sport, uint16_t dport, const uint8_t *pl,
+			size_t len)
 {
 	size_t hl = proto == IPPROTO_UDP ? 28 : 20, tot = hl + len;
 	uint16_t c;
@@ -201,7 +208,7 @@ static size_t ip_packet(uint8_t *out, uint8_t proto, uint32_t src,
 	out[0] = 0x45;
 	out[2] = (uint8_t)(tot >> 8);
 	out[3] = (uint8_t)tot;
-	out[8] = 64;
+	out[8] = mn_ttl; /* on-link: 255 (RFC 3024 3.3: 76 otherwise) */
 	out[9] = proto;
 	memcpy(out + 12, &src, 4);
 	memcpy(out + 16, &dst, 4);
@@ -223,23 +230,22 @@ static size_t ip_packet(uint8_t *out, uint8_t proto, uint32_t src,
 static void mn_send(struct fx *f, const uint8_t *pkt, size_t len,
 		    const uint8_t *dmac)
 {
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_IP),
-				  .sll_ifindex = nl_ifindex("mnl"),
-				  .sll_halen = 6 };
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(ETH_P_IP),
+				 .sll_ifindex = nl_ifindex("mnl"),
+				 .sll_halen = 6};
 
 	memcpy(ll.sll_addr, dmac, 6);
-	assert_int_equal(sendto(f->mn, pkt, len, 0, (struct sockaddr *)&ll,
-				sizeof(ll)),
-			 (ssize_t)len);
+	assert_int_equal(
+	    sendto(f->mn, pkt, len, 0, (struct sockaddr *)&ll, sizeof(ll)),
+	    (ssize_t)len);
 }
 
 /* Next IPv4 packet of protocol proto (and UDP destination port) that
  * reaches mnl addressed to its MAC or a multicast group; *ip_out the
  * whole packet.  Returns the payload length, 0 after timeout_ms. */
-static size_t mn_recv(struct fx *f, uint8_t proto, uint16_t dport,
-		      uint8_t *buf, size_t cap, const uint8_t **pl,
-		      int timeout_ms)
+static size_t mn_recv(struct fx *f, uint8_t proto, uint16_t dport, uint8_t *buf,
+		      size_t cap, const uint8_t **pl, int timeout_ms)
 {
 	uint64_t end = mono_ns() + (uint64_t)timeout_ms * 1000000;
 
@@ -271,21 +277,25 @@ static size_t mn_recv(struct fx *f, uint8_t proto, uint16_t dport,
 struct rrq {
 	uint16_t lifetime;
 	uint8_t flags;
+	const char *ha;	 /* NULL: HA_ADDR */
+	const char *hoa; /* NULL: HOA */
 };
 
 static size_t build_rrq(struct fx *f, const struct rrq *q, uint8_t *buf,
 			size_t cap)
 {
-	struct reg_request rq = { .flags = q->flags, .lifetime = q->lifetime,
-				  .id = ++f->id };
-	struct reg_sa sa = { .spi = 256, .alg = REG_ALG_HMAC_MD5,
-			     .key = (const uint8_t *)"secret", .key_len = 6 };
+	struct reg_request rq = {
+	    .flags = q->flags, .lifetime = q->lifetime, .id = ++f->id};
+	struct reg_sa sa = {.spi = 256,
+			    .alg = REG_ALG_HMAC_MD5,
+			    .key = (const uint8_t *)"secret",
+			    .key_len = 6};
 	struct reg_builder b;
 	struct wbuf w;
 	size_t len = 0;
 
-	rq.home.s_addr = ip(HOA);
-	rq.ha.s_addr = ip("127.0.0.1");
+	rq.home.s_addr = ip(q->hoa ? q->hoa : HOA);
+	rq.ha.s_addr = ip(q->ha ? q->ha : HA_ADDR);
 	rq.coa.s_addr = ip("10.30.0.1");
 	wb_init(&w, buf, cap);
 	reg_build_request(&b, &w, &rq);
@@ -304,8 +314,8 @@ static void mn_request(struct fx *f, const uint8_t *req, size_t len)
 }
 
 /* What reached the "home agent", and from where. */
-static size_t ha_recv(struct fx *f, uint8_t *buf, size_t cap,
-		      uint32_t *from, uint16_t *port, int timeout_ms)
+static size_t ha_recv(struct fx *f, uint8_t *buf, size_t cap, uint32_t *from,
+		      uint16_t *port, int timeout_ms)
 {
 	for (int i = 0; i < timeout_ms / 5; i++) {
 		struct sockaddr_in sin;
@@ -326,15 +336,17 @@ static size_t ha_recv(struct fx *f, uint8_t *buf, size_t cap,
 static size_t build_rrp(uint8_t code, uint16_t lifetime, uint64_t id,
 			uint8_t *buf, size_t cap)
 {
-	struct reg_reply rp = { .code = code, .lifetime = lifetime, .id = id };
-	struct reg_sa sa = { .spi = 256, .alg = REG_ALG_HMAC_MD5,
-			     .key = (const uint8_t *)"secret", .key_len = 6 };
+	struct reg_reply rp = {.code = code, .lifetime = lifetime, .id = id};
+	struct reg_sa sa = {.spi = 256,
+			    .alg = REG_ALG_HMAC_MD5,
+			    .key = (const uint8_t *)"secret",
+			    .key_len = 6};
 	struct reg_builder b;
 	struct wbuf w;
 	size_t len = 0;
 
 	rp.home.s_addr = ip(HOA);
-	rp.ha.s_addr = ip("127.0.0.1");
+	rp.ha.s_addr = ip(HA_ADDR);
 	wb_init(&w, buf, cap);
 	reg_build_reply(&b, &w, &rp);
 	assert_int_equal(reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &sa), 0);
@@ -345,13 +357,13 @@ static size_t build_rrp(uint8_t code, uint16_t lifetime, uint64_t id,
 static void ha_reply(struct fx *f, uint16_t port, const uint8_t *msg,
 		     size_t len)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(port) };
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(port)};
 
 	to.sin_addr.s_addr = ip("10.30.0.1");
-	assert_int_equal(sendto(f->ha, msg, len, 0, (struct sockaddr *)&to,
-				sizeof(to)),
-			 (ssize_t)len);
+	assert_int_equal(
+	    sendto(f->ha, msg, len, 0, (struct sockaddr *)&to, sizeof(to)),
+	    (ssize_t)len);
 }
 
 /* The reply the node gets (relayed or the FA's own); its code. */
@@ -360,8 +372,8 @@ static int mn_reply(struct fx *f, uint8_t *copy, size_t *len)
 	uint8_t buf[2048];
 	const uint8_t *pl;
 	struct reg_msg m;
-	size_t n = mn_recv(f, IPPROTO_UDP, MN_PORT, buf, sizeof(buf), &pl,
-			   1500);
+	size_t n =
+	    mn_recv(f, IPPROTO_UDP, MN_PORT, buf, sizeof(buf), &pl, 1500);
 
 	assert_true(n > 0);
 	assert_int_equal(reg_parse_reply(&m, pl, n), REG_OK);
@@ -384,14 +396,14 @@ static uint16_t relay(struct fx *f, const struct rrq *q, uint64_t *id)
 	mn_request(f, req, len);
 	n = ha_recv(f, got, sizeof(got), &from, &port, 1000);
 	assert_int_equal(n, len);
-	assert_memory_equal(got, req, len); /* relayed unchanged */
+	assert_memory_equal(got, req, len);	 /* relayed unchanged */
 	assert_int_equal(from, ip("10.30.0.1")); /* from the care-of address */
 	return port;
 }
 
 static void register_ok(struct fx *f, uint16_t granted, uint8_t flags)
 {
-	struct rrq q = { .lifetime = 600, .flags = flags };
+	struct rrq q = {.lifetime = 600, .flags = flags};
 	uint8_t rep[256], got[256];
 	uint64_t id;
 	uint16_t port = relay(f, &q, &id);
@@ -480,7 +492,7 @@ static void advertisement(void **state)
 	uint8_t buf[1500];
 
 	assert_true(next_adv(f, &a, buf, 500) > 0);
-	assert_int_equal(buf[8], 1);				/* TTL */
+	assert_int_equal(buf[8], 1); /* TTL */
 	assert_int_equal(a.code, MIP4_ADV_CODE_ROUTER);
 	assert_int_equal(a.flags, MIP4_ADV_F | MIP4_ADV_T);
 	assert_int_equal(a.ncoa, 1);
@@ -498,8 +510,8 @@ static void advertisement(void **state)
 static void solicitation(void **state)
 {
 	struct fx *f = *state;
-	static const uint8_t dmac[6] = { 0x01, 0, 0x5e, 0, 0, 2 };
-	uint8_t sol[8] = { MIP4_ICMP_ROUTER_SOL }, pkt[64], buf[1500];
+	static const uint8_t dmac[6] = {0x01, 0, 0x5e, 0, 0, 2};
+	uint8_t sol[8] = {MIP4_ICMP_ROUTER_SOL}, pkt[64], buf[1500];
 	struct reg_adv a;
 	uint16_t c = reg_icmp_checksum(sol, sizeof(sol));
 	size_t n;
@@ -520,7 +532,7 @@ static void relay_and_accept(void **state)
 {
 	struct fx *f = *state;
 	struct fa_visitor_info vi;
-	struct rrq q = { .lifetime = 600, .flags = MIP4_RRQ_T };
+	struct rrq q = {.lifetime = 600, .flags = MIP4_RRQ_T};
 	uint64_t id;
 
 	relay(f, &q, &id);
@@ -540,7 +552,7 @@ static void relay_and_accept(void **state)
 	assert_false(vi.pending);
 	assert_int_equal(vi.lifetime, 300);
 	assert_true(vi.remaining >= 299 && vi.remaining <= 300);
-	assert_int_equal(vi.ha, ip("127.0.0.1"));
+	assert_int_equal(vi.ha, ip(HA_ADDR));
 	assert_true(has_rule());
 	assert_int_equal(fa_visitor_count(f->fa), 1);
 }
@@ -548,7 +560,7 @@ static void relay_and_accept(void **state)
 static void denial_removes(void **state)
 {
 	struct fx *f = *state;
-	struct rrq q = { .lifetime = 600 };
+	struct rrq q = {.lifetime = 600};
 	uint8_t rep[256];
 	uint64_t id;
 	uint16_t port = relay(f, &q, &id);
@@ -564,14 +576,18 @@ static void denial_removes(void **state)
 static void lifetime_too_long(void **state)
 {
 	struct fx *f = *state;
-	struct rrq q = { .lifetime = 1801 };
+	struct rrq q = {.lifetime = 1801};
 	uint8_t req[256], got[256];
 	uint32_t from;
 	uint16_t port;
-	size_t len = build_rrq(f, &q, req, sizeof(req));
+	size_t len = build_rrq(f, &q, req, sizeof(req)), glen = 0;
+	struct reg_msg m;
 
 	mn_request(f, req, len);
-	assert_int_equal(mn_reply(f, NULL, NULL), MIP4_FA_LIFETIME_TOO_LONG);
+	assert_int_equal(mn_reply(f, got, &glen), MIP4_FA_LIFETIME_TOO_LONG);
+	/* RFC 5944 3.7.2.3: the reply's Lifetime is our maximum */
+	assert_int_equal(reg_parse_reply(&m, got, glen), REG_OK);
+	assert_int_equal(m.rp.lifetime, 1800);
 	assert_int_equal(ha_recv(f, got, sizeof(got), &from, &port, 50), 0);
 	assert_int_equal(fa_visitor_count(f->fa), 0);
 	assert_false(has_route());
@@ -586,7 +602,7 @@ static void lifetime_too_long(void **state)
 static void wrong_id_ignored_then_timeout(void **state)
 {
 	struct fx *f = *state;
-	struct rrq q = { .lifetime = 600 };
+	struct rrq q = {.lifetime = 600};
 	uint8_t rep[256];
 	uint64_t id;
 	uint16_t port = relay(f, &q, &id);
@@ -619,7 +635,7 @@ static void expiry_cleans_up(void **state)
 static void deregistration(void **state)
 {
 	struct fx *f = *state;
-	struct rrq q = { .lifetime = 0 };
+	struct rrq q = {.lifetime = 0};
 	uint8_t rep[256];
 	uint64_t id;
 	uint16_t port;
@@ -639,7 +655,7 @@ static void data_path(void **state)
 	struct fx *f = *state;
 	uint8_t inner[128], outer[256], buf[2048];
 	const uint8_t *pl;
-	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct sockaddr_in to = {.sin_family = AF_INET};
 	size_t n, m;
 	ssize_t r;
 
@@ -647,12 +663,12 @@ static void data_path(void **state)
 	/* home agent -> care-of address: delivered on the link to the MAC */
 	n = ip_packet(inner, IPPROTO_UDP, ip("192.0.2.1"), ip(HOA), 7, 5555,
 		      (const uint8_t *)"down", 4);
-	m = ip_packet(outer, IPPROTO_IPIP, ip("127.0.0.1"), ip("10.30.0.1"), 0,
-		      0, inner, n);
+	m = ip_packet(outer, IPPROTO_IPIP, ip(HA_ADDR), ip("10.30.0.1"), 0, 0,
+		      inner, n);
 	to.sin_addr.s_addr = ip("10.30.0.1");
-	assert_int_equal(sendto(f->ha_raw, outer, m, 0, (struct sockaddr *)&to,
-				sizeof(to)),
-			 (ssize_t)m);
+	assert_int_equal(
+	    sendto(f->ha_raw, outer, m, 0, (struct sockaddr *)&to, sizeof(to)),
+	    (ssize_t)m);
 	n = mn_recv(f, IPPROTO_UDP, 5555, buf, sizeof(buf), &pl, 1000);
 	assert_int_equal(n, 4);
 	assert_memory_equal(pl, "down", 4);
@@ -664,13 +680,13 @@ static void data_path(void **state)
 		eloop_run_once(f->l, 5);
 		r = recv(f->ha_raw, buf, sizeof(buf), 0);
 		if (r > 20 && buf[9] == IPPROTO_IPIP &&
-		    memcmp(buf + 12, &(uint32_t){ ip("10.30.0.1") }, 4) == 0)
+		    memcmp(buf + 12, &(uint32_t){ip("10.30.0.1")}, 4) == 0)
 			break;
 		r = 0;
 	}
 	assert_true(r > 48);
-	assert_memory_equal(buf + 16, &(uint32_t){ ip("127.0.0.1") }, 4);
-	assert_memory_equal(buf + 20 + 12, &(uint32_t){ ip(HOA) }, 4);
+	assert_memory_equal(buf + 16, &(uint32_t){ip(HA_ADDR)}, 4);
+	assert_memory_equal(buf + 20 + 12, &(uint32_t){ip(HOA)}, 4);
 	assert_memory_equal(buf + 20 + 28, "up", 2);
 }
 
@@ -688,7 +704,7 @@ static void visitors_json(void **state)
 	t = jw_text(&w);
 	assert_non_null(strstr(t, "\"count\":1"));
 	assert_non_null(strstr(t, "\"home_address\":\"" HOA "\""));
-	assert_non_null(strstr(t, "\"home_agent\":\"127.0.0.1\""));
+	assert_non_null(strstr(t, "\"home_agent\":\"" HA_ADDR "\""));
 	assert_non_null(strstr(t, "\"state\":\"active\""));
 	assert_non_null(strstr(t, "\"reverse_tunnel\":true"));
 	assert_non_null(strstr(t, "\"lifetime\":600"));
@@ -696,32 +712,323 @@ static void visitors_json(void **state)
 	jw_obj_begin(&w, NULL);
 	fa_ctl_status(f->fa, &w);
 	jw_obj_end(&w);
-	assert_non_null(strstr(jw_text(&w), "\"care_of_address\":\"10.30.0.1\""));
+	assert_non_null(
+	    strstr(jw_text(&w), "\"care_of_address\":\"10.30.0.1\""));
 	jw_free(&w);
+}
+
+/* fa.home_agents: prefixes in host order; a bad entry names its line. */
+static int load_fa_conf(const char *text, struct mipd_conf *mc, char *err,
+			size_t errlen)
+{
+	char path[] = "/tmp/test_fa.XXXXXX";
+	int fd = mkstemp(path), n;
+	struct cfg c;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	memset(mc, 0, sizeof(*mc));
+	mc->role = ROLE_FA;
+	assert_int_equal(cfg_open(&c, path), 0);
+	mipd_conf_load(&c, mc);
+	snprintf(err, errlen, "%s", c.err);
+	n = c.nerr;
+	cfg_close(&c);
+	unlink(path);
+	return n;
+}
+
+static void fa_conf_home_agents(void **state)
+{
+	struct mipd_conf mc;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(
+	    load_fa_conf("fa = { home_agents = [ \"10.10.0.0/24\", "
+			 "\"10.40.0.1\" ]; };\n",
+			 &mc, err, sizeof(err)),
+	    0);
+	assert_int_equal(mc.fa.nha_allow, 2);
+	assert_int_equal(mc.fa.ha_allow[0].net, 0x0a0a0000);
+	assert_int_equal(mc.fa.ha_allow[0].mask, 0xffffff00);
+	assert_int_equal(mc.fa.ha_allow[1].net, 0x0a280001);
+	assert_int_equal(mc.fa.ha_allow[1].mask, 0xffffffff);
+	mipd_conf_free(&mc);
+	assert_int_equal(load_fa_conf("fa = {\n  home_agents = [ \"fd00::1\" ];"
+				      "\n};\n",
+				      &mc, err, sizeof(err)),
+			 1);
+	assert_non_null(strstr(err, ":2:"));
+	assert_non_null(strstr(err, "IPv4 address or prefix"));
+	mipd_conf_free(&mc);
+}
+
+/* ---- the FA's own reply codes ---- */
+
+/* A request the way fa_check_request() sees it; eds: an Encapsulating
+ * Delivery Style extension after the MN-HA authenticator; nai: one
+ * before it. */
+static void parse_rrq(uint8_t *buf, size_t cap, struct reg_msg *m,
+		      const char *hoa, const char *ha, const char *coa,
+		      uint16_t life, uint8_t flags, bool nai, bool eds)
+{
+	struct reg_request rq = {.flags = flags, .lifetime = life, .id = 7};
+	struct reg_sa sa = {.spi = 256,
+			    .alg = REG_ALG_HMAC_MD5,
+			    .key = (const uint8_t *)"secret",
+			    .key_len = 6};
+	struct reg_builder b;
+	struct wbuf w;
+	size_t len = 0;
+
+	rq.home.s_addr = ip(hoa);
+	rq.ha.s_addr = ip(ha);
+	rq.coa.s_addr = ip(coa);
+	wb_init(&w, buf, cap);
+	reg_build_request(&b, &w, &rq);
+	if (nai)
+		reg_add_nai(&b, "mn@lab", 6);
+	assert_int_equal(reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &sa), 0);
+	if (eds)
+		reg_add_ext(&b, MIP4_EXT_ENCAP_DELIVERY, NULL, 0);
+	assert_int_equal(reg_build_end(&b, &len), 0);
+	assert_int_equal(reg_parse_request(m, buf, len), REG_OK);
+}
+
+static int check(struct fa *f, const char *hoa, const char *ha, const char *coa,
+		 uint16_t life, uint8_t flags, bool nai, bool eds, uint8_t ttl)
+{
+	uint8_t buf[256];
+	struct reg_msg m;
+
+	parse_rrq(buf, sizeof(buf), &m, hoa, ha, coa, life, flags, nai, eds);
+	return fa_check_request(f, &m, ttl);
+}
+
+#define CHK(hoa, ha, life, flags, ttl)                                         \
+	check(f, hoa, ha, "10.30.0.1", life, flags, false, false, ttl)
+
+static void fa_codes(void **state)
+{
+	struct fa_conf c;
+	struct fa *f;
+
+	(void)state;
+	fa_conf_defaults(&c);
+	c.reverse_required = true;
+	c.ha_allow[0].net = 0x0a0a0000; /* 10.10.0.0/16, host order */
+	c.ha_allow[0].mask = 0xffff0000;
+	c.nha_allow = 1;
+	f = fa_new(NULL, &c);
+	assert_non_null(f);
+	f->addr = f->coa = ip("10.30.0.1");
+
+	assert_int_equal(CHK(HOA, "10.10.0.2", 600, MIP4_RRQ_T, 255), -1);
+	/* RFC 2794: who the node is, which home agent it names */
+	assert_int_equal(CHK("0.0.0.0", "10.10.0.2", 600, MIP4_RRQ_T, 255),
+			 MIP4_FA_MISSING_NAI);
+	assert_int_equal(check(f, "0.0.0.0", "10.10.0.2", "10.30.0.1", 600,
+			       MIP4_RRQ_T, true, false, 255),
+			 MIP4_FA_NONZERO_HOMEADDR_REQ);
+	assert_int_equal(CHK(HOA, "0.0.0.0", 600, MIP4_RRQ_T, 255),
+			 MIP4_FA_MISSING_HA);
+	assert_int_equal(CHK(HOA, "255.255.255.255", 600, MIP4_RRQ_T, 255),
+			 MIP4_FA_MISSING_HA);
+	assert_int_equal(CHK(HOA, "224.0.0.11", 600, MIP4_RRQ_T, 255),
+			 MIP4_FA_BAD_HA_ADDR);
+	assert_int_equal(CHK(HOA, "127.0.0.1", 600, MIP4_RRQ_T, 255),
+			 MIP4_FA_BAD_HA_ADDR);
+	assert_int_equal(CHK(HOA, "10.30.0.1", 600, MIP4_RRQ_T, 255),
+			 MIP4_FA_BAD_HA_ADDR);
+	assert_int_equal(CHK(HOA, "10.11.0.2", 600, MIP4_RRQ_T, 255),
+			 MIP4_FA_ADMIN_PROHIBITED);
+	/* lifetime, care-of address, encapsulation */
+	assert_int_equal(CHK(HOA, "10.10.0.2", 1801, MIP4_RRQ_T, 255),
+			 MIP4_FA_LIFETIME_TOO_LONG);
+	assert_int_equal(check(f, HOA, "10.10.0.2", "10.30.0.9", 600,
+			       MIP4_RRQ_T, false, false, 255),
+			 MIP4_FA_BAD_COA);
+	assert_int_equal(
+	    CHK(HOA, "10.10.0.2", 600, MIP4_RRQ_T | MIP4_RRQ_G, 255),
+	    MIP4_FA_ENCAP_UNAVAIL);
+	/* RFC 3024 3.3 */
+	assert_int_equal(CHK(HOA, "10.10.0.2", 600, 0, 255),
+			 MIP4_FA_REVTUN_MANDATORY);
+	assert_int_equal(CHK(HOA, "10.10.0.2", 0, 0, 255), -1); /* dereg */
+	assert_int_equal(CHK(HOA, "10.10.0.2", 600, MIP4_RRQ_T, 64),
+			 MIP4_FA_TOO_DISTANT);
+	assert_int_equal(CHK(HOA, "10.10.0.2", 600, MIP4_RRQ_T, 0), -1);
+	assert_int_equal(check(f, HOA, "10.10.0.2", "10.30.0.1", 600,
+			       MIP4_RRQ_T, false, true, 255),
+			 MIP4_FA_DELIVERY_UNSUPPORTED);
+	c.reverse_required = false;
+	assert_int_equal(
+	    check(f, HOA, "10.10.0.2", "10.30.0.1", 600, 0, false, true, 255),
+	    MIP4_FA_BAD_REQUEST);
+	c.reverse_tunnel = false;
+	assert_int_equal(CHK(HOA, "10.10.0.2", 600, MIP4_RRQ_T, 255),
+			 MIP4_FA_REVTUN_UNAVAIL);
+	fa_free(f);
+}
+
+static void unreach_codes(void **state)
+{
+	(void)state;
+	assert_int_equal(fa_unreach_code(3, 0), MIP4_FA_HOME_NET_UNREACH);
+	assert_int_equal(fa_unreach_code(3, 6), MIP4_FA_HOME_NET_UNREACH);
+	assert_int_equal(fa_unreach_code(3, 1), MIP4_FA_HA_HOST_UNREACH);
+	assert_int_equal(fa_unreach_code(3, 3), MIP4_FA_HA_PORT_UNREACH);
+	assert_int_equal(fa_unreach_code(3, 13), MIP4_FA_HA_UNREACH);
+	assert_int_equal(fa_unreach_code(11, 0), MIP4_FA_HA_UNREACH);
+	assert_int_equal(fa_errno_code(-ENETUNREACH), MIP4_FA_HOME_NET_UNREACH);
+	assert_int_equal(fa_errno_code(EHOSTUNREACH), MIP4_FA_HA_HOST_UNREACH);
+	assert_int_equal(fa_errno_code(ECONNREFUSED), MIP4_FA_HA_PORT_UNREACH);
+	assert_int_equal(fa_errno_code(EACCES), MIP4_FA_UNSPECIFIED);
+}
+
+/* The whole request path denies, and nothing stays behind. */
+static void denied_on_wire(struct fx *f, const struct rrq *q, int code)
+{
+	uint8_t req[256], got[256];
+	uint32_t from;
+	uint16_t port;
+	size_t len = build_rrq(f, q, req, sizeof(req));
+
+	mn_request(f, req, len);
+	assert_int_equal(mn_reply(f, NULL, NULL), code);
+	assert_int_equal(fa_visitor_count(f->fa), 0);
+	assert_false(has_route());
+	assert_false(has_neigh());
+	(void)got, (void)from, (void)port;
+}
+
+/* RFC 5944 3.7.2.3: relaying that fails - the kernel's own refusal at
+ * sendmsg (80, 81, 64) or an ICMP error from the path (82). */
+static void relay_unreachable(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = {.lifetime = 600};
+	struct jw w;
+
+	q.ha = "203.0.113.1"; /* no route at all */
+	denied_on_wire(f, &q, MIP4_FA_HOME_NET_UNREACH);
+	q.ha = "198.51.100.7"; /* `unreachable` route */
+	denied_on_wire(f, &q, MIP4_FA_HA_HOST_UNREACH);
+	q.ha = "198.51.100.8"; /* `prohibit`: EACCES */
+	denied_on_wire(f, &q, MIP4_FA_UNSPECIFIED);
+	/* nobody on the home agent's port: ICMP port unreachable */
+	close(f->ha);
+	f->ha = -1;
+	q.ha = NULL;
+	denied_on_wire(f, &q, MIP4_FA_HA_PORT_UNREACH);
+	assert_int_equal(fa_stats(f->fa)->req_denied, 4);
+	jw_init(&w);
+	jw_obj_begin(&w, NULL);
+	fa_ctl_status(f->fa, &w);
+	jw_obj_end(&w);
+	assert_non_null(strstr(jw_text(&w), "\"last_denial\":82"));
+	assert_non_null(strstr(jw_text(&w), "\"last_denial_name\":\"FA: home "
+					    "agent port unreachable\""));
+	jw_free(&w);
+}
+
+/* 76 on the wire: a reverse-tunnel request that crossed a router. */
+static void too_distant(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = {.lifetime = 600, .flags = MIP4_RRQ_T};
+
+	mn_ttl = 64;
+	denied_on_wire(f, &q, MIP4_FA_TOO_DISTANT);
+	mn_ttl = 255;
+}
+
+/* 66: the visitor list is full (and the advertisement says busy). */
+static void visitor_list_full(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = {.lifetime = 600};
+	uint8_t req[256], got[512];
+	struct agent_adv_cfg c;
+	struct reg_adv a;
+	uint32_t from;
+	uint16_t port;
+	size_t len;
+
+	fa_free(f->fa);
+	f->conf.max_visitors = 1;
+	f->fa = fa_new(f->l, &f->conf);
+	assert_int_equal(fa_start(f->fa), 0);
+	len = build_rrq(f, &q, req, sizeof(req));
+	mn_request(f, req, len);
+	assert_true(ha_recv(f, got, sizeof(got), &from, &port, 1000) > 0);
+	q.hoa = "10.10.0.101";
+	len = build_rrq(f, &q, req, sizeof(req));
+	mn_request(f, req, len);
+	assert_int_equal(mn_reply(f, NULL, NULL), MIP4_FA_NO_RESOURCES);
+	assert_int_equal(fa_visitor_count(f->fa), 1);
+	fa_adv_cfg(f->fa, &c);
+	assert_int_equal(c.extra_flags(c.arg), MIP4_ADV_B);
+	agent_adv_fill(&f->fa->adv, &a);
+	assert_true(a.flags & MIP4_ADV_B);
+}
+
+/* 65: a home agent outside fa.home_agents. */
+static void home_agent_not_allowed(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = {.lifetime = 600};
+
+	fa_free(f->fa);
+	f->conf.ha_allow[0].net = 0x0a0b0000; /* 10.11.0.0/16 */
+	f->conf.ha_allow[0].mask = 0xffff0000;
+	f->conf.nha_allow = 1;
+	f->fa = fa_new(f->l, &f->conf);
+	assert_int_equal(fa_start(f->fa), 0);
+	denied_on_wire(f, &q, MIP4_FA_ADMIN_PROHIBITED);
 }
 
 int main(void)
 {
 	const struct CMUnitTest ns[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		cmocka_unit_test_setup_teardown(advertisement, setup_fast_adv,
-						teardown),
-		T(solicitation),     T(relay_and_accept),
-		T(denial_removes),   T(lifetime_too_long),
-		T(wrong_id_ignored_then_timeout),
-		T(expiry_cleans_up), T(deregistration),
-		T(data_path),	     T(visitors_json),
+	    cmocka_unit_test_setup_teardown(advertisement, setup_fast_adv,
+					    teardown),
+	    T(solicitation),
+	    T(relay_and_accept),
+	    T(denial_removes),
+	    T(lifetime_too_long),
+	    T(wrong_id_ignored_then_timeout),
+	    T(expiry_cleans_up),
+	    T(deregistration),
+	    T(data_path),
+	    T(visitors_json),
+	    T(relay_unreachable),
+	    T(too_distant),
+	    T(visitor_list_full),
+	    T(home_agent_not_allowed),
 #undef T
 	};
+	const struct CMUnitTest pure[] = {
+	    cmocka_unit_test(fa_codes),
+	    cmocka_unit_test(unreach_codes),
+	    cmocka_unit_test(fa_conf_home_agents),
+	};
+	int rc;
 
 	log_init("test_fa", false);
 	log_set_level(NULL, getenv("FA_DEBUG") ? L_DEBUG : L_ERR);
+	rc = cmocka_run_group_tests_name("foreign agent codes", pure, NULL,
+					 NULL);
 	if (unshare(CLONE_NEWNET) < 0) {
 		print_message("unshare(CLONE_NEWNET): %s; foreign agent tests "
 			      "skipped (they need root)\n",
 			      strerror(errno));
-		return 0;
+		return rc;
 	}
 	have_ns = make_link() == 0;
-	return cmocka_run_group_tests_name("foreign agent", ns, NULL, NULL);
+	return rc |
+	       cmocka_run_group_tests_name("foreign agent", ns, NULL, NULL);
 }

@@ -79,7 +79,8 @@ static int load(const char *name, struct mipd_conf *mc, char *err,
 	"  reverse_tunnel = true; nat_traversal = true; lifetime = 300;\n"     \
 	"  retransmit = { initial = 1.5; tries = 4; };\n"                      \
 	"  dhcp = { command = \"dhcpcd\"; enabled = true; };\n"                \
-	"  vpn = { mobiked_socket = \"/run/mobiked.sock\"; enabled = false; };\n" \
+	"  vpn = { mobiked_socket = \"/run/mobiked.sock\"; enabled = false; "  \
+	"};\n"                                                                 \
 	"  keep_vpn_when_trusted = false;\n"                                   \
 	"};\n"
 
@@ -139,7 +140,8 @@ static void conf_errors_have_lines(void **state)
 	assert_non_null(strstr(err, "bad.conf:4: 'spi' = 255 is out of range"));
 	assert_non_null(strstr(err, "bad.conf:5: 'initial' must be seconds"));
 	assert_non_null(strstr(err, "unknown setting 'bogus'"));
-	assert_non_null(strstr(err, "'home_gateway' is not on the home subnet"));
+	assert_non_null(
+	    strstr(err, "'home_gateway' is not on the home subnet"));
 	mipd_conf_free(&mc); /* the key, when one was read */
 }
 
@@ -225,7 +227,7 @@ static void adv_becomes_event(void **state)
 {
 	struct eloop *l = eloop_new();
 	struct policy_action acts[POLICY_MAX_ACTIONS];
-	struct policy_conf pc = { 0 };
+	struct policy_conf pc = {0};
 	struct policy p;
 	struct mn_agent g;
 	struct reg_adv a;
@@ -309,6 +311,80 @@ static void adv_from_our_ha_means_home(void **state)
 	eloop_free(l);
 }
 
+/* RFC 5944 2.4.2.2: the Prefix-Lengths extension becomes the agent's
+ * network prefix in the event; the engine moves on a new prefix only. */
+static int rrqs(struct policy *p, const struct policy_ev *ev)
+{
+	struct policy_action acts[POLICY_MAX_ACTIONS];
+	int k = policy_event(p, ev, acts, POLICY_MAX_ACTIONS), n = 0;
+
+	for (int i = 0; i < k; i++)
+		n += acts[i].type == POLICY_ACT_SEND_RRQ_DIRECT;
+	return n;
+}
+
+static void adv_prefix_lengths(void **state)
+{
+	struct eloop *l = eloop_new();
+	struct policy_conf pc = {0};
+	struct policy p;
+	struct mn_agent g;
+	struct reg_adv a;
+	uint8_t pkt[512];
+
+	agent_setup(&g, l);
+	policy_init(&p, &pc);
+	fa_adv(&a, MIP4_ADV_F | MIP4_ADV_T);
+	a.has_prefix = true;
+	a.prefix_len[0] = 24;
+	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.30.0.1"));
+	assert_int_equal(nseen, 1);
+	assert_true(seen[0].adv.has_prefix);
+	assert_int_equal(seen[0].adv.plen, 24);
+	assert_int_equal(seen[0].adv.prefix.s_addr, ip("10.30.0.0").s_addr);
+	assert_int_equal(rrqs(&p, &seen[0]), 1);
+	/* a second agent on 10.30.0.0/24: no move, no registration */
+	a.router[0].addr = a.coa[0] = ip("10.30.0.9");
+	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.30.0.9"));
+	assert_int_equal(nseen, 2);
+	assert_int_equal(rrqs(&p, &seen[1]), 0);
+	/* an agent on 10.31.0.0/24 on the same link: moved */
+	a.router[0].addr = a.coa[0] = ip("10.31.0.1");
+	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.31.0.1"));
+	assert_int_equal(seen[2].adv.prefix.s_addr, ip("10.31.0.0").s_addr);
+	assert_int_equal(rrqs(&p, &seen[2]), 1);
+	/* a prefix length above 32 says nothing */
+	a.prefix_len[0] = 40;
+	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.31.0.1"));
+	assert_int_equal(nseen, 4);
+	assert_false(seen[3].adv.has_prefix);
+	eloop_free(l);
+}
+
+static void conf_nonce_replay(void **state)
+{
+	struct mipd_conf mc;
+	char err[4096];
+
+	put("mn.key", "0x00112233445566778899aabbccddeeff\n", 0600);
+	put("nonce.conf",
+	    "mn = { home_address = \"10.10.0.100\"; home_agent = "
+	    "\"10.10.0.2\"; interface = \"mn0\"; spi = 256; key_file = "
+	    "\"mn.key\"; replay = \"nonce\"; };\n",
+	    0644);
+	assert_int_equal(load("nonce.conf", &mc, err, sizeof(err)), 0);
+	assert_int_equal(mc.mn.sa.replay, REG_REPLAY_NONCE);
+	mipd_conf_free(&mc);
+	put("nonce.conf",
+	    "mn = { home_address = \"10.10.0.100\"; home_agent = "
+	    "\"10.10.0.2\"; interface = \"mn0\"; spi = 256; key_file = "
+	    "\"mn.key\"; replay = \"counter\"; };\n",
+	    0644);
+	assert_int_equal(load("nonce.conf", &mc, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "nonce.conf:1"));
+	mipd_conf_free(&mc);
+}
+
 /* ---- data path in a private namespace ------------------------------------ */
 
 static bool ns_ok;
@@ -361,7 +437,7 @@ static void assert_lacks(const char *args, const char *what)
 
 static void path_modes(void **state)
 {
-	struct in_addr none = { 0 };
+	struct in_addr none = {0};
 	struct mn_conf c;
 	struct mn_path p;
 	struct eloop *l;
@@ -398,9 +474,11 @@ static void path_modes(void **state)
 	assert_lacks("-4 addr show dev mn0", "10.10.0.100");
 	assert_has("-4 addr show dev mip0", "inet 10.10.0.100/32");
 	assert_has("-4 route show default",
-		   "default dev mip0 proto static scope link src 10.10.0.100 metric 10");
+		   "default dev mip0 proto static scope link src 10.10.0.100 "
+		   "metric 10");
 	assert_has("-4 route show default", "via 10.20.0.1 dev mn0");
-	assert_has("-4 route show 10.10.0.2", "10.10.0.2 via 10.20.0.1 dev mn0");
+	assert_has("-4 route show 10.10.0.2",
+		   "10.10.0.2 via 10.20.0.1 dev mn0");
 	assert_lacks("-4 route show default", "via 10.10.0.1");
 	assert_true(p.raw_fd >= 0);
 
@@ -408,14 +486,15 @@ static void path_modes(void **state)
 	assert_int_equal(system("ip route del default via 10.20.0.1 && ip "
 				"addr del 10.20.0.110/24 dev mn0"),
 			 0);
-	assert_int_equal(mn_path_set(&p, MODE_F, ifx, ip("10.30.0.1"),
-				     ip("10.30.0.1")),
-			 0);
+	assert_int_equal(
+	    mn_path_set(&p, MODE_F, ifx, ip("10.30.0.1"), ip("10.30.0.1")), 0);
 	assert_lacks("-4 addr show dev mip0", "10.10.0.100");
 	assert_has("-4 addr show dev mn0", "inet 10.10.0.100/32");
-	assert_has("-4 route show 10.30.0.1", "10.30.0.1 dev mn0 proto static scope link");
+	assert_has("-4 route show 10.30.0.1",
+		   "10.30.0.1 dev mn0 proto static scope link");
 	assert_has("-4 route show default",
-		   "default via 10.30.0.1 dev mn0 proto static src 10.10.0.100 metric 10");
+		   "default via 10.30.0.1 dev mn0 proto static src 10.10.0.100 "
+		   "metric 10");
 	assert_lacks("-4 route show default", "mip0");
 	assert_lacks("-4 route show 10.10.0.2", "10.10.0.2");
 	assert_true(p.raw_fd < 0);
@@ -448,14 +527,16 @@ static int cleanup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(conf_good),
-		cmocka_unit_test(conf_absent_idles),
-		cmocka_unit_test(conf_errors_have_lines),
-		cmocka_unit_test(conf_key_file_private),
-		cmocka_unit_test(adv_becomes_event),
-		cmocka_unit_test(adv_ignored),
-		cmocka_unit_test(adv_from_our_ha_means_home),
-		cmocka_unit_test(path_modes),
+	    cmocka_unit_test(conf_good),
+	    cmocka_unit_test(conf_absent_idles),
+	    cmocka_unit_test(conf_errors_have_lines),
+	    cmocka_unit_test(conf_key_file_private),
+	    cmocka_unit_test(adv_becomes_event),
+	    cmocka_unit_test(adv_ignored),
+	    cmocka_unit_test(adv_from_our_ha_means_home),
+	    cmocka_unit_test(adv_prefix_lengths),
+	    cmocka_unit_test(conf_nonce_replay),
+	    cmocka_unit_test(path_modes),
 	};
 
 	if (!mkdtemp(dir))

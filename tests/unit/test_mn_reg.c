@@ -20,22 +20,24 @@
 
 #include "common/clock.h"
 #include "common/eloop.h"
+#include "common/log.h"
+#include "mipd/ha.h"
 #include "mipd/mn_reg.h"
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
 
 #define SPI 0x1000
 
-static const struct reg_sa good_sa = {
-    .spi = SPI,
-    .alg = REG_ALG_HMAC_MD5,
-    .key = (const uint8_t *)"0123456789abcdef",
-    .key_len = 16};
-static const struct reg_sa other_sa = {
-    .spi = SPI,
-    .alg = REG_ALG_HMAC_MD5,
-    .key = (const uint8_t *)"not-the-same-key",
-    .key_len = 16};
+static const struct reg_sa good_sa = {.spi = SPI,
+				      .alg = REG_ALG_HMAC_MD5,
+				      .key =
+					  (const uint8_t *)"0123456789abcdef",
+				      .key_len = 16};
+static const struct reg_sa other_sa = {.spi = SPI,
+				       .alg = REG_ALG_HMAC_MD5,
+				       .key =
+					   (const uint8_t *)"not-the-same-key",
+				       .key_len = 16};
 
 static struct eloop *l;
 static struct mn_reg r;
@@ -80,9 +82,11 @@ static void on_result(void *arg, const struct mn_reg_result *rr)
 
 static struct mn_reg_conf base_conf(void)
 {
-	struct mn_reg_conf c = {
-	    .home = ip("10.1.0.50"), .ha = ip("10.1.0.1"), .sa = good_sa,
-	    .lifetime = 60, .tries = 4};
+	struct mn_reg_conf c = {.home = ip("10.1.0.50"),
+				.ha = ip("10.1.0.1"),
+				.sa = good_sa,
+				.lifetime = 60,
+				.tries = 4};
 
 	return c;
 }
@@ -140,14 +144,15 @@ static uint64_t request_id(int n)
 	return m.rq.id;
 }
 
-/* A reply as an HA builds it; sa NULL = no MN-HA extension. */
-static void reply_id(uint8_t code, uint16_t life, uint64_t id,
-		     const struct reg_sa *sa)
+/* A reply as an HA builds it, naming home agent ha; sa NULL = no MN-HA
+ * extension. */
+static void reply_full(uint8_t code, uint16_t life, uint64_t id,
+		       const struct reg_sa *sa, const char *ha)
 {
 	struct reg_reply rp = {.code = code,
 			       .lifetime = life,
 			       .home = ip("10.1.0.50"),
-			       .ha = ip("10.1.0.1"),
+			       .ha = ip(ha),
 			       .id = id};
 	uint8_t buf[256];
 	struct reg_builder b;
@@ -161,6 +166,12 @@ static void reply_id(uint8_t code, uint16_t life, uint64_t id,
 				 REG_OK);
 	assert_int_equal(reg_build_end(&b, &n), REG_OK);
 	mn_reg_input(&r, buf, n);
+}
+
+static void reply_id(uint8_t code, uint16_t life, uint64_t id,
+		     const struct reg_sa *sa)
+{
+	reply_full(code, life, id, sa, "10.1.0.1");
 }
 
 /* Answers the latest request. */
@@ -398,30 +409,75 @@ static void do_wrong_key(void)
 	reply(MIP4_HA_MN_AUTH_FAILED, 0, &other_sa);
 }
 
+static void do_second_131(void)
+{
+	reply(MIP4_HA_MN_AUTH_FAILED, 0, &other_sa);
+}
+
+/* An unverifiable 131 - a wrong key, or a spoof by someone who saw our
+ * Identification - must not stop the node for good: long backoff. */
 static void wrong_key_131(void **state)
 {
 	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
 	const char *log = capture(do_wrong_key);
+	struct mn_reg_status st;
 
 	assert_non_null(strstr(log, "home agent rejected our authentication: "
 				    "MN-HA key (SPI 4096) is wrong"));
+	assert_non_null(strstr(log, "MN-HA key wrong or reply spoofed"));
 	assert_int_equal(r.state, MN_REG_AUTH_FAILED);
 	assert_int_equal(res.n, 1);
 	assert_int_equal(res.r[0].outcome, MN_REG_DENIED);
 	assert_int_equal(res.r[0].code, 131);
 	assert_false(res.r[0].authenticated);
+	assert_false(res.r[0].final);
+	assert_due_ms(&r.t_retx, MN_REG_AUTH_RETRY_MS);
+	/* the retry goes out, still auth-failed; another 131 doubles it */
+	fire(&r.t_retx);
+	assert_int_equal(sent.n, 2);
+	assert_int_equal(r.state, MN_REG_AUTH_FAILED);
+	log = capture(do_second_131);
+	assert_non_null(strstr(log, "MN-HA key wrong or reply spoofed"));
+	assert_due_ms(&r.t_retx, 2 * MN_REG_AUTH_RETRY_MS);
+	for (int i = 0; i < 6; i++) {
+		fire(&r.t_retx);
+		reply(MIP4_HA_MN_AUTH_FAILED, 0, &other_sa);
+	}
+	assert_due_ms(&r.t_retx, MN_REG_AUTH_RETRY_MAX_MS);
+	/* the key got fixed on the HA (or the spoofer left): registered */
+	fire(&r.t_retx);
+	reply(MIP4_ACCEPTED, 60, &good_sa);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	assert_int_equal(r.auth_wait_ms, MN_REG_AUTH_RETRY_MS);
+	/* a new attempt is allowed while an unverifiable 131 waits */
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	reply(MIP4_HA_MN_AUTH_FAILED, 0, NULL);
+	assert_int_equal(r.state, MN_REG_AUTH_FAILED);
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	assert_int_equal(r.state, MN_REG_RENEWING);
+	mn_reg_status(&r, &st);
+	assert_false(st.auth_latched);
+}
+
+/* An authenticated 131 (the HA has our key and still refuses): stop
+ * until the configuration or the link changes. */
+static void authenticated_131(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	reply(MIP4_HA_MN_AUTH_FAILED, 0, &good_sa);
+	assert_int_equal(r.state, MN_REG_AUTH_FAILED);
+	assert_true(res.r[0].authenticated);
+	assert_true(res.r[0].final);
 	assert_false(timer_armed(&r.t_retx));
-	/* no more requests until the configuration or link changes */
 	assert_int_equal(mn_reg_start(&r, &t), -1);
 	assert_int_equal(mn_reg_deregister(&r), -1);
 	assert_int_equal(sent.n, 1);
 	mn_reg_clear_failure(&r, NULL);
 	assert_int_equal(r.state, MN_REG_IDLE);
 	assert_int_equal(mn_reg_start(&r, &t), 0);
-	/* an authenticated 131 (HA-side policy) stops us too */
-	reply(MIP4_HA_MN_AUTH_FAILED, 0, &good_sa);
-	assert_int_equal(r.state, MN_REG_AUTH_FAILED);
-	assert_true(res.r[1].authenticated);
+	assert_int_equal(sent.n, 2);
 }
 
 /* An HA whose clock is 1000 s ahead of ours. */
@@ -490,12 +546,12 @@ static void ignored_replies(void **state)
 
 	assert_int_equal(mn_reg_start(&r, &t), 0);
 	id = request_id(0);
-	reply_id(MIP4_ACCEPTED, 60, id ^ 1, &good_sa);	   /* wrong id */
-	reply_id(MIP4_ACCEPTED, 60, id, &other_sa);	   /* bad auth */
-	reply_id(MIP4_ACCEPTED, 60, id, NULL);		   /* no auth */
+	reply_id(MIP4_ACCEPTED, 60, id ^ 1, &good_sa);	  /* wrong id */
+	reply_id(MIP4_ACCEPTED, 60, id, &other_sa);	  /* bad auth */
+	reply_id(MIP4_ACCEPTED, 60, id, NULL);		  /* no auth */
 	reply_id(MIP4_HA_NO_RESOURCES, 0, id, &other_sa); /* bad auth */
-	mn_reg_input(&r, junk, sizeof(junk));		   /* malformed */
-	mn_reg_input(&r, sent.pkt[0], sent.len[0]);	   /* a request */
+	mn_reg_input(&r, junk, sizeof(junk));		  /* malformed */
+	mn_reg_input(&r, sent.pkt[0], sent.len[0]);	  /* a request */
 	assert_int_equal(res.n, 0);
 	assert_int_equal(r.state, MN_REG_REQUESTING);
 	assert_int_equal(r.last_code, -1);
@@ -589,8 +645,12 @@ static void init_rejects_bad_sa(void **state)
 	c.sa.spi = 200; /* reserved, RFC 5944 1.6 */
 	assert_int_equal(mn_reg_init(&x, l, &c, &io), -1);
 	c = base_conf();
-	c.sa.replay = REG_REPLAY_NONCE;
+	c.sa.replay = (enum reg_replay_mode)7;
 	assert_int_equal(mn_reg_init(&x, l, &c, &io), -1);
+	c = base_conf();
+	c.sa.replay = REG_REPLAY_NONCE;
+	assert_int_equal(mn_reg_init(&x, l, &c, &io), 0);
+	mn_reg_fini(&x);
 	c = base_conf();
 	c.sa.key_len = 0;
 	assert_int_equal(mn_reg_init(&x, l, &c, &io), -1);
@@ -620,19 +680,410 @@ static void loop_renewal(void **state)
 	assert_int_equal(r.state, MN_REG_RENEWING);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+/* --- what each denial makes the node do --- */
+
+static void code69_lifetime(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_VIA_FA, "10.3.0.1");
+	struct reg_msg m;
+
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	/* the FA's own denial: no MN-HA, Lifetime = what it accepts */
+	reply(MIP4_FA_LIFETIME_TOO_LONG, 30, NULL);
+	assert_int_equal(sent.n, 2);
+	request(1, &m);
+	assert_int_equal(m.rq.lifetime, 30);
+	assert_int_equal(res.n, 0); /* handled, not a verdict */
+	/* a second 69 in the attempt backs off */
+	reply(MIP4_FA_LIFETIME_TOO_LONG, 20, NULL);
+	assert_int_equal(sent.n, 2);
+	assert_due_ms(&r.t_retx, MN_REG_DENIED_WAIT_MS);
+	/* the cap stays for this FA, accepted with it */
+	fire(&r.t_retx);
+	request(2, &m);
+	assert_int_equal(m.rq.lifetime, 30);
+	reply(MIP4_ACCEPTED, 30, &good_sa);
+	assert_int_equal(r.granted, 30);
+	/* another FA gets the configured lifetime again */
+	t = target(MN_REG_VIA_FA, "10.3.0.9");
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	request(3, &m);
+	assert_int_equal(m.rq.lifetime, 60);
+}
+
+static void code136_new_ha(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+	struct mn_reg_status st;
+	struct reg_msg m;
+
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	reply_full(MIP4_HA_UNKNOWN_HA, 0, request_id(0), &good_sa, "10.1.0.2");
+	assert_int_equal(sent.n, 2);
+	request(1, &m);
+	assert_int_equal(m.rq.ha.s_addr, ip("10.1.0.2").s_addr);
+	assert_int_equal(r.ha.s_addr, ip("10.1.0.2").s_addr);
+	mn_reg_status(&r, &st);
+	assert_int_equal(st.ha.s_addr, ip("10.1.0.2").s_addr);
+	/* naming the same address again is just a denial */
+	reply_full(MIP4_HA_UNKNOWN_HA, 0, request_id(1), &good_sa, "10.1.0.2");
+	assert_int_equal(sent.n, 2);
+	assert_due_ms(&r.t_retx, MN_REG_DENIED_WAIT_MS);
+	/* an unauthenticated 136 is ignored: it could send us anywhere */
+	fire(&r.t_retx);
+	reply_full(MIP4_HA_UNKNOWN_HA, 0, request_id(2), NULL, "10.9.9.9");
+	assert_int_equal(sent.n, 3);
+	assert_int_equal(r.ha.s_addr, ip("10.1.0.2").s_addr);
+}
+
+/* 74 from the FA: T off once; then a 75 from it is a contradiction. */
+static void code74_then_75(void **state)
+{
+	struct mn_reg_conf c = base_conf();
+	struct mn_reg_target t = target(MN_REG_VIA_FA, "10.3.0.1");
+	struct reg_msg m;
+
+	teardown(state);
+	c.reverse_tunnel = true;
+	assert_int_equal(setup_with(&c), 0);
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	request(0, &m);
+	assert_true(m.rq.flags & MIP4_RRQ_T);
+	reply(MIP4_FA_REVTUN_UNAVAIL, 0, NULL);
+	assert_int_equal(sent.n, 2);
+	request(1, &m);
+	assert_false(m.rq.flags & MIP4_RRQ_T);
+	reply(MIP4_FA_REVTUN_MANDATORY, 0, NULL);
+	assert_int_equal(sent.n, 2);
+	assert_int_equal(r.state, MN_REG_IDLE);
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.r[0].outcome, MN_REG_DENIED);
+	assert_int_equal(res.r[0].code, 75);
+	assert_true(res.r[0].final);
+	assert_false(timer_armed(&r.t_retx));
+}
+
+static void code75_sets_t(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_VIA_FA, "10.3.0.1");
+	struct reg_msg m;
+
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	reply(MIP4_FA_REVTUN_MANDATORY, 0, NULL);
+	request(1, &m);
+	assert_true(m.rq.flags & MIP4_RRQ_T);
+	reply(MIP4_ACCEPTED, 60, &good_sa);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	/* renewals through that FA keep T */
+	fire(&r.t_renew);
+	request(2, &m);
+	assert_true(m.rq.flags & MIP4_RRQ_T);
+}
+
+static void code137_138(void **state)
+{
+	struct mn_reg_conf c = base_conf();
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+	struct mn_reg_target vpn = target(MN_REG_VIA_VPN, "10.9.0.5");
+	struct reg_msg m;
+
+	teardown(state);
+	c.reverse_tunnel = true;
+	assert_int_equal(setup_with(&c), 0);
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	reply(MIP4_HA_REVTUN_UNAVAIL, 0, &good_sa);
+	request(1, &m);
+	assert_false(m.rq.flags & MIP4_RRQ_T);
+	reply(MIP4_ACCEPTED, 60, &good_sa);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	/* mode mc needs the reverse tunnel: 137 there is the end */
+	assert_int_equal(mn_reg_start(&r, &vpn), 0);
+	request(2, &m);
+	assert_true(m.rq.flags & MIP4_RRQ_T);
+	reply(MIP4_HA_REVTUN_UNAVAIL, 0, &good_sa);
+	assert_int_equal(sent.n, 3);
+	assert_true(res.r[res.n - 1].final);
+	assert_int_equal(res.r[res.n - 1].code, 137);
+	assert_int_equal(r.state, MN_REG_REGISTERED); /* the c binding */
+	/* 138: the HA wants T after all */
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	request(3, &m);
+	assert_false(m.rq.flags & MIP4_RRQ_T);
+	reply(MIP4_HA_REVTUN_MANDATORY, 0, &good_sa);
+	request(4, &m);
+	assert_true(m.rq.flags & MIP4_RRQ_T);
+}
+
+static const char *long_wait_log;
+
+static void deny_135(void)
+{
+	reply(MIP4_HA_TOO_MANY_BINDINGS, 0, &good_sa);
+}
+
+static void deny_139(void)
+{
+	reply(MIP4_HA_ENCAP_UNAVAIL, 0, &good_sa);
+}
+
+static void deny_142(void)
+{
+	reply(MIP4_HA_UDP_ENCAP_UNAVAIL, 0, &good_sa);
+}
+
+/* 135, 139, 142: explained, and a long wait before the next try. */
+static void long_backoff_codes(void **state)
+{
+	static const struct {
+		void (*fn)(void);
+		const char *want;
+	} cases[] = {
+	    {deny_135, "code 135 (HA: too many simultaneous mobility "
+		       "bindings): the home agent keeps another care-of"},
+	    {deny_139, "code 139 (HA: requested encapsulation "
+		       "unavailable): the home agent offers only IP-in-IP"},
+	    {deny_142, "code 142 (HA: UDP encapsulation unavailable): the "
+		       "home agent refuses IP-in-UDP"},
+	};
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(mn_reg_start(&r, &t), 0);
+		long_wait_log = capture(cases[i].fn);
+		if (!strstr(long_wait_log, cases[i].want))
+			fail_msg("log lacks \"%s\":\n%s", cases[i].want,
+				 long_wait_log);
+		assert_due_ms(&r.t_retx, MN_REG_DENIED_LONG_MS);
+		assert_int_equal(r.state, MN_REG_REQUESTING);
+		assert_false(res.r[res.n - 1].final);
+	}
+}
+
+/* Every code the node may see has a name, and the log uses it. */
+static void denial_names_logged(void **state)
+{
+	static const uint8_t codes[] = {
+	    0,	 1,   64,  65,	66,  67,  68,  69,  70,	 71,
+	    72,	 73,  74,  75,	76,  77,  78,  79,  80,	 81,
+	    82,	 88,  96,  97,	98,  99,  128, 129, 130, 131,
+	    132, 133, 134, 135, 136, 137, 138, 139, 142, 194,
+	};
+
+	for (size_t i = 0; i < sizeof(codes); i++) {
+		const char *n = reg_code_name(codes[i]);
+
+		assert_non_null(strstr(n, codes[i] < 64 ? "accepted" : "A: "));
+		assert_null(strstr(n, "unknown code"));
+	}
+	assert_non_null(strstr(reg_code_name(200), "unknown code"));
+}
+
+/* --- against the real home agent, in process (RFC 5944 5.7) --- */
+
+static struct ha_conf ha_conf;
+static struct ha *ha;
+
+/* Every request the node sent and the HA has not seen yet goes to
+ * ha_handle(); its reply comes back through mn_reg_input().  Replies are
+ * handed over after the send returned, as a socket would. */
+static int ha_seen;
+
+static void pump(void)
+{
+	while (ha_seen < sent.n) {
+		struct ha_from from = {.src = sent.t[ha_seen].coa.s_addr,
+				       .sport = 434,
+				       .dst = ip("10.1.0.1").s_addr};
+		uint8_t rep[512];
+		size_t n = ha_handle(ha, sent.pkt[ha_seen], sent.len[ha_seen],
+				     &from, rep, sizeof(rep));
+
+		ha_seen++;
+		if (n)
+			mn_reg_input(&r, rep, n);
+	}
+}
+
+static void ha_up(enum reg_replay_mode mode)
+{
+	ha_conf_defaults(&ha_conf);
+	ha_conf.address = ip("10.1.0.1");
+	ha_conf.replay = mode;
+	ha_conf.rate = 0;
+	ha_conf.mns = calloc(1, sizeof(*ha_conf.mns));
+	assert_non_null(ha_conf.mns);
+	ha_conf.nmns = 1;
+	ha_conf.mns[0].hoa = ip("10.1.0.50");
+	ha_conf.mns[0].spi = SPI;
+	ha_conf.mns[0].alg = REG_ALG_HMAC_MD5;
+	assert_int_equal(ha_conf_set_key(&ha_conf, &ha_conf.mns[0], good_sa.key,
+					 good_sa.key_len),
+			 0);
+	ha = ha_new(l, &ha_conf, false);
+	assert_non_null(ha);
+	ha_seen = sent.n;
+}
+
+static void ha_down(void)
+{
+	ha_free(ha);
+	ha_conf_free_mns(&ha_conf);
+	ha = NULL;
+}
+
+static int setup_mode(enum reg_replay_mode mode)
+{
+	struct mn_reg_conf c = base_conf();
+
+	c.sa.replay = mode;
+	if (setup_with(&c) < 0)
+		return -1;
+	ha_up(mode);
+	return 0;
+}
+
+static int setup_ts(void **state)
+{
+	return setup_mode(REG_REPLAY_TIMESTAMP);
+}
+
+static int setup_nonce(void **state)
+{
+	return setup_mode(REG_REPLAY_NONCE);
+}
+
+static int teardown_ha(void **state)
+{
+	ha_down();
+	return teardown(state);
+}
+
+static void ts_with_ha(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	pump();
+	assert_int_equal(sent.n, 1);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	assert_non_null(bcache_lookup(ha_bcache(ha), ip("10.1.0.50").s_addr));
+	fire(&r.t_renew);
+	pump();
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	/* a clock 100 s behind: 133, the HA's time adopted, registered */
+	r.clock_offset = -100;
+	r.last_id = 0; /* as after a reboot with the clock wrong */
+	fire(&r.t_renew);
+	pump();
+	assert_int_equal(sent.n, 4);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	assert_true(r.clock_offset >= -1 && r.clock_offset <= 1);
+	assert_int_equal(ha_stats(ha)->id_mismatch, 1);
+}
+
+static uint32_t id_hi(int n)
+{
+	return (uint32_t)(request_id(n) >> 32);
+}
+
+static void nonce_with_ha(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+	struct mn_reg_status st;
+	uint8_t rep[512];
+	struct ha_from from = {.src = ip("10.2.0.77").s_addr,
+			       .sport = 434,
+			       .dst = ip("10.1.0.1").s_addr};
+	struct reg_msg m;
+	size_t n;
+
+	/* first contact: no HA nonce known, so 133 with one, then in */
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	pump();
+	assert_int_equal(sent.n, 2);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	assert_true(r.have_nonce);
+	assert_int_equal(ha_stats(ha)->id_mismatch, 1);
+	/* the low halves are ours and fresh, the high half the HA's */
+	assert_int_not_equal((uint32_t)request_id(0), (uint32_t)request_id(1));
+	/* renewal: the nonce from the accepting reply, no 133 */
+	fire(&r.t_renew);
+	pump();
+	assert_int_equal(sent.n, 3);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	assert_int_equal(ha_stats(ha)->id_mismatch, 1);
+	assert_int_not_equal(id_hi(2), id_hi(1)); /* a new nonce each time */
+	/* a captured request replayed: its nonce is spent, 133 */
+	n = ha_handle(ha, sent.pkt[2], sent.len[2], &from, rep, sizeof(rep));
+	assert_int_equal(reg_parse_reply(&m, rep, n), REG_OK);
+	assert_int_equal(m.rp.code, MIP4_HA_ID_MISMATCH);
+	/* HA restart: it forgot every nonce; 133, the node takes the new
+	 * one and registers */
+	ha_down();
+	ha_up(REG_REPLAY_NONCE);
+	fire(&r.t_renew);
+	pump();
+	assert_int_equal(sent.n, 5);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	mn_reg_status(&r, &st);
+	assert_int_equal(st.replay, REG_REPLAY_NONCE);
+	assert_true(st.have_nonce);
+}
+
+/* A 133 that is lost leaves the node with a stale nonce: the next try
+ * gets another 133 and takes that nonce. */
+static void nonce_lost_reply(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+	struct ha_from from = {.src = ip("10.2.0.77").s_addr,
+			       .sport = 434,
+			       .dst = ip("10.1.0.1").s_addr};
+	uint8_t rep[512];
+
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	/* the first reply (133 with a nonce) never arrives */
+	assert_true(ha_handle(ha, sent.pkt[0], sent.len[0], &from, rep,
+			      sizeof(rep)) > 0);
+	ha_seen = 1;
+	fire(&r.t_retx);
+	pump();
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+	assert_int_equal(sent.n, 3);
+}
+
+#define T(f)	 cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TH(f, s) cmocka_unit_test_setup_teardown(f, s, teardown_ha)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(request_colocated),	   T(request_via_fa_and_vpn),
-	    T(accepted_and_renewed),	   T(expiry),
-	    T(backoff_and_timeout),	   T(backoff_capped),
-	    T(reply_to_earlier_try),	   T(wrong_key_131),
-	    T(clock_skew_133),		   T(other_denial_backs_off),
-	    T(ignored_replies),		   T(home_address_mismatch),
-	    T(deregistration),		   T(failed_probe_keeps_binding),
-	    T(init_rejects_bad_sa),	   T(loop_renewal),
+	    T(request_colocated),
+	    T(request_via_fa_and_vpn),
+	    T(accepted_and_renewed),
+	    T(expiry),
+	    T(backoff_and_timeout),
+	    T(backoff_capped),
+	    T(reply_to_earlier_try),
+	    T(wrong_key_131),
+	    T(clock_skew_133),
+	    T(other_denial_backs_off),
+	    T(ignored_replies),
+	    T(home_address_mismatch),
+	    T(deregistration),
+	    T(failed_probe_keeps_binding),
+	    T(init_rejects_bad_sa),
+	    T(loop_renewal),
+	    T(authenticated_131),
+	    T(code69_lifetime),
+	    T(code136_new_ha),
+	    T(code74_then_75),
+	    T(code75_sets_t),
+	    T(code137_138),
+	    T(long_backoff_codes),
+	    T(denial_names_logged),
+	    TH(ts_with_ha, setup_ts),
+	    TH(nonce_with_ha, setup_nonce),
+	    TH(nonce_lost_reply, setup_nonce),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

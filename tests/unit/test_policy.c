@@ -52,8 +52,11 @@ struct tev {
 	enum policy_path path;
 	bool ok;
 	uint8_t code;
+	bool auth, final; /* reply authenticated; mn_reg gave up */
 	uint32_t tia, gw;
 	enum policy_timer timer;
+	uint32_t pfx; /* Prefix-Lengths: network prefix ... */
+	uint8_t plen; /* ... and its length; 0: no extension */
 };
 
 /* One expected action; t is 1 + enum policy_act_type, 0 ends the list. */
@@ -89,6 +92,10 @@ struct scenario {
 #define E_HA_ADV(i) {.type = POLICY_EV_AGENT_ADV, .ifx = i, .home = true}
 #define E_OK(p, c) {.type = POLICY_EV_REG_REPLY, .path = POLICY_PATH_##p, .ok = true, .coa = c}
 #define E_DENY(p, c, k) {.type = POLICY_EV_REG_REPLY, .path = POLICY_PATH_##p, .code = k, .coa = c}
+#define E_DENY_A(p, c, k) {.type = POLICY_EV_REG_REPLY, .path = POLICY_PATH_##p, .code = k, .coa = c, .auth = true}
+#define E_DENY_F(p, c, k) {.type = POLICY_EV_REG_REPLY, .path = POLICY_PATH_##p, .code = k, .coa = c, .auth = true, .final = true}
+/* An FA at a advertising CoA c with network prefix pf/pl. */
+#define E_FAX(i, a, c, s, pf, pl) {.type = POLICY_EV_AGENT_ADV, .ifx = i, .fa = true, .addr = a, .coa = c, .seq = s, .life = 9, .pfx = pf, .plen = pl}
 #define E_TMO(p, c) {.type = POLICY_EV_REG_TIMEOUT, .path = POLICY_PATH_##p, .coa = c}
 #define E_VUP(t, g) {.type = POLICY_EV_VPN_UP, .tia = t, .gw = g}
 #define E_TIA(t, g) {.type = POLICY_EV_TIA_CHANGED, .tia = t, .gw = g}
@@ -100,6 +107,7 @@ struct scenario {
 #define A_RRQ(c) {.t = T(SEND_RRQ_DIRECT), .coa = c}
 #define A_RRQ_FA {.t = T(SEND_RRQ_DIRECT), .coa = FA, .via_fa = true, .fa = FA}
 #define A_RRQ_VPN(c) {.t = T(SEND_RRQ_VIA_VPN), .coa = c}
+#define A_RRQ_FAX(a) {.t = T(SEND_RRQ_DIRECT), .coa = a, .via_fa = true, .fa = a}
 #define A_CANCEL {.t = T(REG_CANCEL)}
 #define A_DEREG {.t = T(DEREGISTER)}
 #define A_VUP(a) {.t = T(VPN_UP), .addr = a}
@@ -235,16 +243,63 @@ static const struct row mc_to_c_keep[] = {
     {E_OK(VPN, TIA), {A_MODE(MC), A_ROUTES(MC, TIA)}},
 };
 
-/* 131: stop registering, no mode flapping, until the link changes. */
+/* An authenticated 131 (the HA holds our key and refuses it): stop
+ * registering, no mode flapping, until the link changes. */
 static const struct row wrong_key[] = {
     {E_LEASE(3, CCOA), {A_VUP(CCOA), A_RRQ(CCOA)}},
-    {E_DENY(DIRECT, CCOA, 131), NONE},
+    {E_DENY_A(DIRECT, CCOA, 131), NONE},
     {E_TMO(DIRECT, CCOA), NONE}, /* no longer pending */
     {E_VUP(TIA, GW), NONE},
     {E_LEASE(3, CCO2), {A_VUP(CCO2)}}, /* no RRQ with a wrong key */
     {E_FA(3, 1), {A_AGENT}},
     {E_LUP(3), NONE},
     {E_LEASE(3, CCO3), {A_VUP(CCO3), A_RRQ_FA}},
+};
+
+/* An unverifiable 131 may be spoofed: nothing stops, mn_reg retries on a
+ * long backoff and its eventual answer still counts. */
+static const struct row wrong_key_unverified[] = {
+    {E_LEASE(3, CCOA), {A_VUP(CCOA), A_RRQ(CCOA)}},
+    {E_DENY(DIRECT, CCOA, 131), NONE},
+    {E_OK(DIRECT, CCOA), {A_VDOWN(false), A_MODE(C), A_ROUTES(C, CCOA)}},
+    {E_LEASE(3, CCO2), {A_VUP(CCO2), A_RRQ(CCO2)}},
+    {E_DENY(DIRECT, CCO2, 131), NONE},
+    {E_LEASE(3, CCO3), {A_VUP(CCO3), A_RRQ(CCO3)}}, /* not latched */
+};
+
+/* mn_reg gave up (e.g. the T bit refused both ways): retry later. */
+static const struct row denied_final[] = {
+    {E_LEASE(3, CCOA), {A_VUP(CCOA), A_RRQ(CCOA)}},
+    {E_DENY_F(DIRECT, CCOA, 138), {A_TIMER(RETRY, 30000)}},
+    {E_TMO(DIRECT, CCOA), NONE}, /* no longer pending */
+    {E_TIMER(RETRY), {A_VUP(CCOA), A_RRQ(CCOA)}},
+    {E_OK(DIRECT, CCOA), {A_VDOWN(false), A_MODE(C), A_ROUTES(C, CCOA)}},
+};
+
+/* RFC 5944 2.4.2.2: Prefix-Lengths tell a second agent on our network
+ * (no move) from an agent on another network (a move). */
+#define FA2  IP(10, 3, 0, 2)
+#define FA3  IP(10, 4, 0, 1)
+#define NET3 IP(10, 3, 0, 0)
+#define NET4 IP(10, 4, 0, 0)
+static const struct row prefix_movement[] = {
+    {E_FAX(4, FA, FA, 1, NET3, 24), {A_AGENT, A_RRQ_FAX(FA)}},
+    {E_OK(DIRECT, FA), {A_MODE(F), A_ROUTES(F, FA)}},
+    /* another FA, same network: stay with ours, its lifetime ignored */
+    {E_FAX(4, FA2, FA2, 7, NET3, 24), NONE},
+    {E_FAX(4, FA, FA, 2, NET3, 24), {A_AGENT}},
+    /* an agent on another network prefix on this link: moved */
+    {E_FAX(4, FA3, FA3, 1, NET4, 24), {A_AGENT, A_RRQ_FAX(FA3)}},
+    {E_OK(DIRECT, FA3), {A_ROUTES(F, FA3)}},
+    /* our agent's own prefix changed (renumbered): moved too */
+    {E_FAX(4, FA3, FA3, 2, NET4, 16), {A_AGENT, A_RRQ_FAX(FA3)}},
+};
+
+/* Without Prefix-Lengths another agent's care-of address is a move. */
+static const struct row no_prefix_other_fa[] = {
+    {E_FAX(4, FA, FA, 1, 0, 0), {A_AGENT, A_RRQ_FAX(FA)}},
+    {E_OK(DIRECT, FA), {A_MODE(F), A_ROUTES(F, FA)}},
+    {E_FAX(4, FA2, FA2, 1, 0, 0), {A_AGENT, A_RRQ_FAX(FA2)}},
 };
 
 /* Other denials wait for mn_reg's verdict. */
@@ -339,7 +394,9 @@ static const struct scenario scenarios[] = {
     SC(vpn_fails_untrusted, false), SC(fa_then_dhcp, false),
     SC(dhcp_then_fa, false),	    SC(dhcp_c_then_fa, false),
     SC(fa_lost_no_lease, false),    SC(external_fa, false),
-    SC(link_down_probing, false),
+    SC(link_down_probing, false),   SC(wrong_key_unverified, false),
+    SC(denied_final, false),	    SC(prefix_movement, false),
+    SC(no_prefix_other_fa, false),
 };
 
 /* --- runner --- */
@@ -362,9 +419,14 @@ static struct policy_ev make_ev(const struct tev *t)
 				      .fa_addr = in(t->addr),
 				      .coa = in(t->coa),
 				      .seq = t->seq,
-				      .lifetime = t->life };
+				      .lifetime = t->life,
+				      .has_prefix = t->plen != 0,
+				      .prefix = in(t->pfx),
+				      .plen = t->plen };
 	ev.reply = (struct policy_reply){ .path = t->path,
 					  .accepted = t->ok,
+					  .authenticated = t->ok || t->auth,
+					  .final = t->final,
 					  .code = t->code,
 					  .coa = in(t->coa) };
 	ev.vpn = (struct policy_vpn){ in(t->tia), in(t->gw) };
@@ -538,7 +600,7 @@ static void test_reconfigure(void **state)
 {
 	struct policy_conf conf = { 0 };
 	struct policy_action out[POLICY_MAX_ACTIONS];
-	struct tev t[] = { E_LEASE(3, CCOA), E_DENY(DIRECT, CCOA, 131),
+	struct tev t[] = { E_LEASE(3, CCOA), E_DENY_A(DIRECT, CCOA, 131),
 			   E_LEASE(3, CCO2) };
 	struct policy p;
 	struct policy_ev ev;

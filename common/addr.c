@@ -46,8 +46,9 @@ const char *ipaddr_str(const struct ipaddr *a, char *buf)
 {
 	if (a->family != AF_INET && a->family != AF_INET6)
 		return strcpy(buf, "-");
-	return inet_ntop(a->family, a->b, buf, IPADDR_STRLEN) ? buf
-							      : strcpy(buf, "?");
+	return inet_ntop(a->family, a->b, buf, IPADDR_STRLEN)
+		   ? buf
+		   : strcpy(buf, "?");
 }
 
 size_t ipaddr_len(const struct ipaddr *a)
@@ -57,8 +58,7 @@ size_t ipaddr_len(const struct ipaddr *a)
 
 bool ipaddr_eq(const struct ipaddr *a, const struct ipaddr *b)
 {
-	return a->family == b->family &&
-	       memcmp(a->b, b->b, ipaddr_len(a)) == 0;
+	return a->family == b->family && memcmp(a->b, b->b, ipaddr_len(a)) == 0;
 }
 
 void ipaddr_from_v4(struct ipaddr *a, uint32_t be)

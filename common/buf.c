@@ -55,7 +55,7 @@ int rb_u32(struct rbuf *r, uint32_t *v)
 	const uint8_t *p = take(r, 4);
 
 	*v = p ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-			 (uint32_t)p[2] << 8 | p[3]
+		     (uint32_t)p[2] << 8 | p[3]
 	       : 0;
 	return p ? 0 : -1;
 }

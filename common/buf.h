@@ -26,8 +26,8 @@ int rb_u8(struct rbuf *r, uint8_t *v);
 int rb_u16(struct rbuf *r, uint16_t *v);
 int rb_u32(struct rbuf *r, uint32_t *v);
 int rb_u64(struct rbuf *r, uint64_t *v);
-int rb_peek_u8(const struct rbuf *r, uint8_t *v); /* does not latch */
-int rb_bytes(struct rbuf *r, void *dst, size_t n);	  /* copy n bytes */
+int rb_peek_u8(const struct rbuf *r, uint8_t *v);	 /* does not latch */
+int rb_bytes(struct rbuf *r, void *dst, size_t n);	 /* copy n bytes */
 int rb_ptr(struct rbuf *r, const uint8_t **p, size_t n); /* borrow n bytes */
 int rb_skip(struct rbuf *r, size_t n);
 /* Carves the next n bytes off as an independent reader. */
@@ -52,7 +52,8 @@ int wb_u32(struct wbuf *w, uint32_t v);
 int wb_u64(struct wbuf *w, uint64_t v);
 int wb_bytes(struct wbuf *w, const void *src, size_t n);
 int wb_zero(struct wbuf *w, size_t n);
-/* Reserves n bytes to fill later (lengths, checksums); *off gets their offset. */
+/* Reserves n bytes to fill later (lengths, checksums); *off gets their offset.
+ */
 int wb_reserve(struct wbuf *w, size_t n, size_t *off);
 /* Back-patch inside what was already written. */
 int wb_set_u8(struct wbuf *w, size_t off, uint8_t v);

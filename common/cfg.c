@@ -51,8 +51,7 @@ static void where(struct cfg *c, const config_setting_t *at, char *buf,
 }
 
 /* at NULL: the message carries its own location. */
-void cfg_error(struct cfg *c, const config_setting_t *at, const char *fmt,
-	       ...)
+void cfg_error(struct cfg *c, const config_setting_t *at, const char *fmt, ...)
 {
 	char loc[600], msg[600];
 	va_list ap;
@@ -66,8 +65,8 @@ void cfg_error(struct cfg *c, const config_setting_t *at, const char *fmt,
 		     at ? "%s: %s\n" : "%.0s%s\n", loc, msg);
 	if (n > 0)
 		c->errlen += (size_t)n < sizeof(c->err) - c->errlen
-				     ? (size_t)n
-				     : sizeof(c->err) - c->errlen - 1;
+				 ? (size_t)n
+				 : sizeof(c->err) - c->errlen - 1;
 	c->nerr++;
 }
 

@@ -24,8 +24,8 @@ struct cfg {
 
 int cfg_open(struct cfg *c, const char *path);
 void cfg_close(struct cfg *c);
-void cfg_error(struct cfg *c, const config_setting_t *at, const char *fmt,
-	       ...) __attribute__((format(printf, 3, 4)));
+void cfg_error(struct cfg *c, const config_setting_t *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 const config_setting_t *cfg_group(struct cfg *c, const config_setting_t *g,
 				  const char *key, bool req);

@@ -8,6 +8,6 @@ uint64_t mono_ns(void);
 uint64_t mono_ms(void);
 
 #define NS_PER_MS 1000000ULL
-#define NS_PER_S 1000000000ULL
+#define NS_PER_S  1000000000ULL
 
 #endif

@@ -20,7 +20,7 @@
 /* Requests are small objects; a line that needs more tokens than this
  * (thousands of array elements) gets a "too many values" error. */
 #define CTL_MAX_TOKENS 1024
-#define CTL_MAX_CMD 64
+#define CTL_MAX_CMD    64
 
 /* ---- framing ---- */
 
@@ -121,19 +121,22 @@ static int check_request(const struct json_doc *d, struct ctl_req *req,
 	int t;
 
 	if (d->tok[0].type != JSON_OBJECT) {
-		snprintf(err, errlen, "a request must be a JSON object like "
-				      "{\"cmd\":\"help\"}");
+		snprintf(err, errlen,
+			 "a request must be a JSON object like "
+			 "{\"cmd\":\"help\"}");
 		return -1;
 	}
 	t = json_get(d, 0, "cmd");
 	if (t < 0 || d->tok[t].type != JSON_STRING) {
-		snprintf(err, errlen, "missing \"cmd\" string; try "
-				      "{\"cmd\":\"help\"}");
+		snprintf(err, errlen,
+			 "missing \"cmd\" string; try "
+			 "{\"cmd\":\"help\"}");
 		return -1;
 	}
 	if (json_str(d, t, cmd, CTL_MAX_CMD) < 0) {
-		snprintf(err, errlen, "\"cmd\" is not a valid command name; "
-				      "try 'help'");
+		snprintf(err, errlen,
+			 "\"cmd\" is not a valid command name; "
+			 "try 'help'");
 		return -1;
 	}
 	req->args = json_get(d, 0, "args");
@@ -179,7 +182,7 @@ void ctl_dispatch(const struct ctl_cmd *cmds, void *arg, struct ctl_conn *c,
 		  const char *line, size_t len, struct jw *reply)
 {
 	struct json_tok toks[CTL_MAX_TOKENS];
-	struct ctl_req req = { .args = -1, .conn = c };
+	struct ctl_req req = {.args = -1, .conn = c};
 	char cmd[CTL_MAX_CMD], err[256] = "";
 	struct json_doc d;
 	long long id = 0;
@@ -204,7 +207,7 @@ void ctl_dispatch(const struct ctl_cmd *cmds, void *arg, struct ctl_conn *c,
 
 int ctl_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, e;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -232,7 +235,7 @@ static long long now_ms(void)
 /* Waits for events on fd until the deadline (< 0: none); 0 or -errno. */
 static int wait_fd(int fd, short events, long long deadline)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p = {.fd = fd, .events = events};
 	int left = -1, r;
 
 	if (deadline >= 0) {

@@ -20,9 +20,9 @@
 
 #include "common/json.h"
 
-#define CTL_MAX_LINE 8192
+#define CTL_MAX_LINE	8192
 #define CTL_MAX_CLIENTS 32
-#define CTL_MAX_REPLY (1u << 20) /* client side limit */
+#define CTL_MAX_REPLY	(1u << 20) /* client side limit */
 
 struct eloop;
 struct ctl_server;

@@ -25,9 +25,9 @@
 #include "common/eloop.h"
 #include "common/log.h"
 
-#define CTL_OUT_MAX (256u * 1024)
-#define CTL_MAX_SUBS 16
-#define CTL_EVENT_NAME 32
+#define CTL_OUT_MAX	(256u * 1024)
+#define CTL_MAX_SUBS	16
+#define CTL_EVENT_NAME	32
 #define CTL_READ_ROUNDS 16 /* reads per wakeup, so one client cannot hog */
 
 struct ctl_conn {
@@ -175,8 +175,8 @@ static void conn_send(struct ctl_conn *c, const char *text, size_t n)
 static void on_line(void *arg, char *line, size_t len)
 {
 	static const char internal[] =
-		"{\"ok\":false,\"error\":\"internal error: the reply could "
-		"not be built\"}";
+	    "{\"ok\":false,\"error\":\"internal error: the reply could "
+	    "not be built\"}";
 	struct ctl_conn *c = arg;
 	const char *text;
 	struct jw reply;
@@ -327,8 +327,8 @@ static bool wants(const struct ctl_conn *c, const char *name)
 	return false;
 }
 
-static int cmd_subscribe(void *arg, const struct ctl_req *req,
-			 struct jw *out, char *err, size_t errlen)
+static int cmd_subscribe(void *arg, const struct ctl_req *req, struct jw *out,
+			 char *err, size_t errlen)
 {
 	char names[CTL_MAX_SUBS][CTL_EVENT_NAME];
 	const struct json_doc *d = req->doc;
@@ -341,8 +341,9 @@ static int cmd_subscribe(void *arg, const struct ctl_req *req,
 		return -1;
 	}
 	if (ev < 0 || d->tok[ev].type != JSON_ARRAY) {
-		snprintf(err, errlen, "subscribe needs args {\"events\":"
-				      "[\"addr\",\"link\"]} or [\"*\"] for all");
+		snprintf(err, errlen,
+			 "subscribe needs args {\"events\":"
+			 "[\"addr\",\"link\"]} or [\"*\"] for all");
 		return -1;
 	}
 	n = d->tok[ev].size;
@@ -354,8 +355,9 @@ static int cmd_subscribe(void *arg, const struct ctl_req *req,
 	for (uint32_t i = 0; i < n; i++) {
 		if (json_str(d, json_at(d, ev, i), names[i], CTL_EVENT_NAME) ||
 		    !names[i][0]) {
-			snprintf(err, errlen, "event %u: names are short "
-					      "strings like \"addr\" or \"*\"",
+			snprintf(err, errlen,
+				 "event %u: names are short "
+				 "strings like \"addr\" or \"*\"",
 				 i);
 			return -1;
 		}
@@ -373,9 +375,9 @@ static int cmd_subscribe(void *arg, const struct ctl_req *req,
 }
 
 static const struct ctl_cmd builtins[] = {
-	{ "subscribe", cmd_subscribe,
-	  "args {\"events\":[\"addr\",\"link\",...]} or [\"*\"]: stream "
-	  "events on this connection (mobctl DAEMON monitor)" },
+    {"subscribe", cmd_subscribe,
+     "args {\"events\":[\"addr\",\"link\",...]} or [\"*\"]: stream "
+     "events on this connection (mobctl DAEMON monitor)"},
 };
 
 void ctl_event(struct ctl_server *s, const char *name, const char *data_json)
@@ -438,7 +440,7 @@ static int claim_path(const char *path)
 
 static int listen_on(struct ctl_server *s)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	mode_t old;
 	int rc;

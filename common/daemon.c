@@ -38,14 +38,31 @@ void daemon_args(struct daemon *d, int argc, char **argv)
 	snprintf(d->ctl_path, sizeof(d->ctl_path), "/run/%s.sock", d->name);
 	while ((opt = getopt(argc, argv, "c:d:hs:tSV")) != -1) {
 		switch (opt) {
-		case 'c': d->config_path = optarg; break;
-		case 'd': d->cli_log_spec = optarg; break;
-		case 's': snprintf(d->ctl_path, sizeof(d->ctl_path), "%s", optarg); break;
-		case 't': d->check_only = true; break;
-		case 'S': d->use_syslog = true; break;
-		case 'V': printf("%s %s\n", d->name, SUITE_VERSION); exit(0);
-		case 'h': usage(d, stdout); exit(0);
-		default: usage(d, stderr); exit(2);
+		case 'c':
+			d->config_path = optarg;
+			break;
+		case 'd':
+			d->cli_log_spec = optarg;
+			break;
+		case 's':
+			snprintf(d->ctl_path, sizeof(d->ctl_path), "%s",
+				 optarg);
+			break;
+		case 't':
+			d->check_only = true;
+			break;
+		case 'S':
+			d->use_syslog = true;
+			break;
+		case 'V':
+			printf("%s %s\n", d->name, SUITE_VERSION);
+			exit(0);
+		case 'h':
+			usage(d, stdout);
+			exit(0);
+		default:
+			usage(d, stderr);
+			exit(2);
 		}
 	}
 	if (optind != argc) {
@@ -55,9 +72,10 @@ void daemon_args(struct daemon *d, int argc, char **argv)
 		exit(2);
 	}
 	if (d->cli_log_spec && log_set_spec(d->cli_log_spec) < 0) {
-		fprintf(stderr, "%s: -d %s: use levels error, warn, info, "
-				"debug, secret, optionally per subsystem "
-				"(info,ike=debug)\n",
+		fprintf(stderr,
+			"%s: -d %s: use levels error, warn, info, "
+			"debug, secret, optionally per subsystem "
+			"(info,ike=debug)\n",
 			d->name, d->cli_log_spec);
 		exit(2);
 	}
@@ -66,7 +84,7 @@ void daemon_args(struct daemon *d, int argc, char **argv)
 
 static int config_log(struct daemon *d, struct cfg *c)
 {
-	static const char *const keys[] = { "level", "syslog", NULL };
+	static const char *const keys[] = {"level", "syslog", NULL};
 	const config_setting_t *g = cfg_group(c, NULL, "log", false);
 	const char *spec = NULL;
 	bool sys = false;
@@ -76,10 +94,11 @@ static int config_log(struct daemon *d, struct cfg *c)
 	cfg_keys(c, g, keys);
 	if (cfg_str(c, g, "level", &spec, false) == 0 && spec &&
 	    !d->cli_log_spec && log_set_spec(spec) < 0)
-		cfg_error(c, config_setting_get_member(g, "level"),
-			  "'level' = \"%s\": use error, warn, info, debug or "
-			  "secret, optionally per subsystem (\"info,ike=debug\")",
-			  spec);
+		cfg_error(
+		    c, config_setting_get_member(g, "level"),
+		    "'level' = \"%s\": use error, warn, info, debug or "
+		    "secret, optionally per subsystem (\"info,ike=debug\")",
+		    spec);
 	if (cfg_bool(c, g, "syslog", &sys, false) == 0 && sys &&
 	    !d->use_syslog && !d->check_only) {
 		d->use_syslog = true;
@@ -90,7 +109,7 @@ static int config_log(struct daemon *d, struct cfg *c)
 
 static int config_control(struct daemon *d, struct cfg *c, bool cli_socket)
 {
-	static const char *const keys[] = { "socket", NULL };
+	static const char *const keys[] = {"socket", NULL};
 	const config_setting_t *g = cfg_group(c, NULL, "control", false);
 	const char *path = NULL;
 
@@ -132,7 +151,8 @@ int daemon_config(struct daemon *d, struct cfg *c,
 int daemon_config_failed(struct daemon *d, struct cfg *c)
 {
 	fprintf(stderr, "%s", c->err);
-	fprintf(stderr, "%s: %d error%s in %s; fix and check with: %s -t -c %s\n",
+	fprintf(stderr,
+		"%s: %d error%s in %s; fix and check with: %s -t -c %s\n",
 		d->name, c->nerr, c->nerr == 1 ? "" : "s", c->path, d->name,
 		c->path);
 	return 1;
@@ -179,12 +199,13 @@ static void publish_nl(struct daemon *d, const struct nl_event *ev)
 		break;
 	case NL_ROUTE_NEW:
 	case NL_ROUTE_DEL:
-		snprintf(json, sizeof(json),
-			 "{\"type\":\"%s\",\"dst\":\"%s/%u\",\"gateway\":\"%s\","
-			 "\"oif\":%d,\"table\":%u,\"metric\":%u}",
-			 nl_event_name(ev->type), ipaddr_str(&ev->route.dst, a),
-			 ev->route.dst_len, ipaddr_str(&ev->route.gateway, b),
-			 ev->route.oif, ev->route.table, ev->route.metric);
+		snprintf(
+		    json, sizeof(json),
+		    "{\"type\":\"%s\",\"dst\":\"%s/%u\",\"gateway\":\"%s\","
+		    "\"oif\":%d,\"table\":%u,\"metric\":%u}",
+		    nl_event_name(ev->type), ipaddr_str(&ev->route.dst, a),
+		    ev->route.dst_len, ipaddr_str(&ev->route.gateway, b),
+		    ev->route.oif, ev->route.table, ev->route.metric);
 		ctl_event(d->ctl, "route", json);
 		break;
 	}
@@ -201,7 +222,7 @@ static void on_nl(void *arg, const struct nl_event *ev)
 
 int daemon_start(struct daemon *d, const struct ctl_cmd *cmds)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 
 	signal(SIGPIPE, SIG_IGN);
 	d->loop = eloop_new();

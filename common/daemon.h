@@ -18,7 +18,7 @@ struct eloop;
 struct daemon {
 	const char *name;
 	const char *config_path;
-	char ctl_path[108]; /* sun_path size */
+	char ctl_path[108];	  /* sun_path size */
 	const char *cli_log_spec; /* -d, wins over the config */
 	bool check_only;	  /* -t */
 	bool use_syslog;

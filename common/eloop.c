@@ -126,7 +126,7 @@ static void heap_remove(struct eloop *l, struct timer *t)
 
 void timer_init(struct timer *t, timer_cb cb, void *owner)
 {
-	*t = (struct timer){ .cb = cb, .owner = owner, .slot = SIZE_MAX };
+	*t = (struct timer){.cb = cb, .owner = owner, .slot = SIZE_MAX};
 }
 
 bool timer_armed(const struct timer *t)
@@ -153,8 +153,8 @@ void timer_arm_ns(struct eloop *l, struct timer *t, uint64_t ns)
 
 void timer_arm_ms(struct eloop *l, struct timer *t, uint64_t ms)
 {
-	timer_arm_ns(l, t, ms > UINT64_MAX / NS_PER_MS ? UINT64_MAX
-						      : ms * NS_PER_MS);
+	timer_arm_ns(l, t,
+		     ms > UINT64_MAX / NS_PER_MS ? UINT64_MAX : ms * NS_PER_MS);
 }
 
 void timer_cancel(struct eloop *l, struct timer *t)
@@ -200,7 +200,7 @@ size_t eloop_timer_count(const struct eloop *l)
  * until the loop is about to wait. */
 static int sync_timerfd(struct eloop *l)
 {
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 	uint64_t due = l->ntimers ? l->heap[0]->due_ns : 0;
 
 	if (due == l->tfd_due)
@@ -250,7 +250,7 @@ static struct fdreg *find_reg(struct eloop *l, int fd)
 
 static int epoll_op(struct eloop *l, int op, int fd, uint32_t ev, void *ptr)
 {
-	struct epoll_event e = { .events = ev, .data.ptr = ptr };
+	struct epoll_event e = {.events = ev, .data.ptr = ptr};
 
 	if (epoll_ctl(l->epfd, op, fd, &e) == 0)
 		return 0;
@@ -270,7 +270,7 @@ int eloop_add_fd(struct eloop *l, int fd, uint32_t events, eloop_fd_cb cb,
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -1;
-	*r = (struct fdreg){ .fd = fd, .cb = cb, .arg = arg, .next = l->regs };
+	*r = (struct fdreg){.fd = fd, .cb = cb, .arg = arg, .next = l->regs};
 	if (epoll_op(l, EPOLL_CTL_ADD, fd, events, r) < 0) {
 		free(r);
 		return -1;

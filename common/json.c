@@ -312,13 +312,20 @@ static int parse_value(struct parser *p)
 	int c = cur(p);
 
 	switch (c) {
-	case '{': return parse_container(p, true);
-	case '[': return parse_container(p, false);
-	case '"': return parse_string(p);
-	case 't': return parse_literal(p, "true", JSON_TRUE);
-	case 'f': return parse_literal(p, "false", JSON_FALSE);
-	case 'n': return parse_literal(p, "null", JSON_NULL);
-	case -1: return fail(p, "value expected, end of input found");
+	case '{':
+		return parse_container(p, true);
+	case '[':
+		return parse_container(p, false);
+	case '"':
+		return parse_string(p);
+	case 't':
+		return parse_literal(p, "true", JSON_TRUE);
+	case 'f':
+		return parse_literal(p, "false", JSON_FALSE);
+	case 'n':
+		return parse_literal(p, "null", JSON_NULL);
+	case -1:
+		return fail(p, "value expected, end of input found");
 	default:
 		if (c == '-' || is_digit(c))
 			return parse_number(p);
@@ -329,10 +336,10 @@ static int parse_value(struct parser *p)
 int json_parse(struct json_doc *d, const char *text, size_t len,
 	       struct json_tok *toks, uint32_t cap)
 {
-	struct parser p = { .d = d };
+	struct parser p = {.d = d};
 
-	*d = (struct json_doc){ .text = text, .len = len, .tok = toks,
-				.cap = cap };
+	*d = (struct json_doc){
+	    .text = text, .len = len, .tok = toks, .cap = cap};
 	if (len >= UINT32_MAX)
 		return fail(&p, "input too large");
 	skip_ws(&p);
@@ -514,7 +521,7 @@ int json_bool(const struct json_doc *d, int t, bool *v)
 
 void jw_init(struct jw *w)
 {
-	*w = (struct jw){ 0 };
+	*w = (struct jw){0};
 	w->first[0] = true;
 }
 
@@ -583,7 +590,7 @@ static void put_string(struct jw *w, const char *v)
 		if (!seq)
 			put(w, "\\ufffd", 6);
 		else if (s[i] == '"' || s[i] == '\\')
-			put(w, (const char[]){ '\\', (char)s[i] }, 2);
+			put(w, (const char[]){'\\', (char)s[i]}, 2);
 		else if (s[i] == '\n')
 			put(w, "\\n", 2);
 		else if (s[i] == '\t')
@@ -591,8 +598,9 @@ static void put_string(struct jw *w, const char *v)
 		else if (s[i] == '\r')
 			put(w, "\\r", 2);
 		else
-			put(w, esc, (size_t)snprintf(esc, sizeof(esc),
-						     "\\u%04x", s[i]));
+			put(w, esc,
+			    (size_t)snprintf(esc, sizeof(esc), "\\u%04x",
+					     s[i]));
 		i++;
 	}
 	put(w, (const char *)s + i - run, run);

@@ -18,11 +18,11 @@ static struct {
 		enum log_level level;
 	} tags[MAX_TAG_LEVELS];
 	size_t ntags;
-} lg = { .ident = "mobility", .level = L_INFO };
+} lg = {.ident = "mobility", .level = L_INFO};
 
 static const char *const level_names[] = {
-	[L_ERR] = "error", [L_WARN] = "warn",	  [L_INFO] = "info",
-	[L_DEBUG] = "debug", [L_SECRET] = "secret",
+    [L_ERR] = "error",	 [L_WARN] = "warn",	[L_INFO] = "info",
+    [L_DEBUG] = "debug", [L_SECRET] = "secret",
 };
 
 void log_init(const char *ident, bool use_syslog)
@@ -100,8 +100,8 @@ bool log_enabled(const char *tag, enum log_level lvl)
 
 static void emit(enum log_level lvl, const char *tag, const char *msg)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
-				    LOG_DEBUG, LOG_DEBUG };
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG,
+				   LOG_DEBUG};
 	struct timespec ts;
 	struct tm tm;
 
@@ -129,8 +129,7 @@ void log_msg(enum log_level lvl, const char *tag, const char *fmt, ...)
 	emit(lvl, tag, msg);
 }
 
-void log_secret_hex(const char *tag, const char *what, const void *p,
-		    size_t n)
+void log_secret_hex(const char *tag, const char *what, const void *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *b = p;

@@ -31,13 +31,12 @@ const char *log_level_name(enum log_level lvl);
 bool log_enabled(const char *tag, enum log_level lvl);
 
 void log_msg(enum log_level lvl, const char *tag, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void log_secret_hex(const char *tag, const char *what, const void *p,
-		    size_t n);
+    __attribute__((format(printf, 3, 4)));
+void log_secret_hex(const char *tag, const char *what, const void *p, size_t n);
 
-#define log_err(...) log_msg(L_ERR, LOG_TAG, __VA_ARGS__)
-#define log_warn(...) log_msg(L_WARN, LOG_TAG, __VA_ARGS__)
-#define log_info(...) log_msg(L_INFO, LOG_TAG, __VA_ARGS__)
+#define log_err(...)   log_msg(L_ERR, LOG_TAG, __VA_ARGS__)
+#define log_warn(...)  log_msg(L_WARN, LOG_TAG, __VA_ARGS__)
+#define log_info(...)  log_msg(L_INFO, LOG_TAG, __VA_ARGS__)
 #define log_debug(...) log_msg(L_DEBUG, LOG_TAG, __VA_ARGS__)
 
 #endif

@@ -37,9 +37,9 @@ struct nl_addr {
 	int ifindex;
 	struct ipaddr addr;
 	unsigned plen;
-	unsigned scope;	 /* RT_SCOPE_* */
-	uint32_t flags;	 /* IFA_F_* */
-	bool tentative;	 /* IPv6 DAD still running: not usable yet */
+	unsigned scope; /* RT_SCOPE_* */
+	uint32_t flags; /* IFA_F_* */
+	bool tentative; /* IPv6 DAD still running: not usable yet */
 	bool dadfailed;
 	bool deprecated;
 };

@@ -36,7 +36,7 @@ static struct nlmsghdr *new_req(void *buf, uint16_t type, uint16_t flags)
 
 static int open_sock(struct mnl_socket **out)
 {
-	struct timeval tv = { .tv_sec = ACK_TIMEOUT_S };
+	struct timeval tv = {.tv_sec = ACK_TIMEOUT_S};
 	struct mnl_socket *sk = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 
 	if (!sk)
@@ -101,7 +101,8 @@ static void put_ip(struct nlmsghdr *nlh, uint16_t type, const struct ipaddr *a)
 }
 
 static int addr_change(uint16_t type, uint16_t flags, int ifindex,
-		       const struct ipaddr *a, unsigned plen, uint32_t ifa_flags)
+		       const struct ipaddr *a, unsigned plen,
+		       uint32_t ifa_flags)
 {
 	uint32_t buf[REQ_BUF / 4];
 	struct nlmsghdr *nlh = new_req(buf, type, flags);
@@ -149,8 +150,7 @@ static uint8_t table8(uint32_t table)
 	return table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 }
 
-static void route_hdr(struct nlmsghdr *nlh, const struct nl_route *r,
-		      bool del)
+static void route_hdr(struct nlmsghdr *nlh, const struct nl_route *r, bool del)
 {
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	uint32_t table = r->table ? r->table : RT_TABLE_MAIN;
@@ -161,18 +161,17 @@ static void route_hdr(struct nlmsghdr *nlh, const struct nl_route *r,
 	if (del) {
 		rtm->rtm_scope = RT_SCOPE_NOWHERE; /* match any scope */
 	} else {
-		rtm->rtm_protocol = r->protocol ? (uint8_t)r->protocol
-						: RTPROT_STATIC;
+		rtm->rtm_protocol =
+		    r->protocol ? (uint8_t)r->protocol : RTPROT_STATIC;
 		rtm->rtm_type = r->type ? (uint8_t)r->type : RTN_UNICAST;
 		/* A route straight out of an interface is on-link. */
-		rtm->rtm_scope = r->gateway.family ? RT_SCOPE_UNIVERSE
-						   : RT_SCOPE_LINK;
+		rtm->rtm_scope =
+		    r->gateway.family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 	}
 	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 }
 
-static int route_change(uint16_t type, uint16_t flags,
-			const struct nl_route *r)
+static int route_change(uint16_t type, uint16_t flags, const struct nl_route *r)
 {
 	uint32_t buf[REQ_BUF / 4];
 	struct nlmsghdr *nlh = new_req(buf, type, flags);
@@ -210,17 +209,17 @@ int nl_route_del(const struct nl_route *r)
 	return route_change(RTM_DELROUTE, 0, r);
 }
 
-static int rule_change(uint16_t type, uint16_t flags, int family,
-		       uint32_t prio, const struct ipaddr *src,
-		       unsigned src_len, uint32_t table)
+static int rule_change(uint16_t type, uint16_t flags, int family, uint32_t prio,
+		       const struct ipaddr *src, unsigned src_len,
+		       uint32_t table)
 {
 	uint32_t buf[REQ_BUF / 4];
 	struct nlmsghdr *nlh = new_req(buf, type, flags);
 	struct fib_rule_hdr *frh;
 
 	if ((family != AF_INET && family != AF_INET6) ||
-	    (src && src->family && (src->family != family ||
-				    !valid_prefix(src, src_len))))
+	    (src && src->family &&
+	     (src->family != family || !valid_prefix(src, src_len))))
 		return -EINVAL;
 	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	frh->family = (uint8_t)family;
@@ -238,8 +237,8 @@ static int rule_change(uint16_t type, uint16_t flags, int family,
 int nl_rule_add(int family, uint32_t prio, const struct ipaddr *src,
 		unsigned src_len, uint32_t table)
 {
-	return rule_change(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family,
-			   prio, src, src_len, table);
+	return rule_change(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family, prio,
+			   src, src_len, table);
 }
 
 int nl_rule_del(int family, uint32_t prio, const struct ipaddr *src,

@@ -29,25 +29,25 @@
 
 /* Netlink caps dump chunks at 32 KiB once a reader has shown it can take
  * them; a smaller buffer would get MSG_TRUNC. */
-#define NLMON_BUF (32 * 1024)
+#define NLMON_BUF    (32 * 1024)
 #define NLMON_RCVBUF (4 * 1024 * 1024)
 /* Reads per wakeup, so a netlink storm cannot starve the other fds. */
 #define NLMON_BURST 32
 
-#define GROUPS                                                          \
-	(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |        \
+#define GROUPS                                                                 \
+	(RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |               \
 	 RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE)
 
 static const struct {
 	uint16_t type;
 	size_t hdrlen; /* the family-carrying header the request needs */
 } dumps[] = {
-	{ RTM_GETLINK, sizeof(struct ifinfomsg) },
-	{ RTM_GETADDR, sizeof(struct ifaddrmsg) },
-	{ RTM_GETROUTE, sizeof(struct rtmsg) },
+    {RTM_GETLINK, sizeof(struct ifinfomsg)},
+    {RTM_GETADDR, sizeof(struct ifaddrmsg)},
+    {RTM_GETROUTE, sizeof(struct rtmsg)},
 };
 
-#define NDUMPS (sizeof(dumps) / sizeof(dumps[0]))
+#define NDUMPS	  (sizeof(dumps) / sizeof(dumps[0]))
 #define DUMP_IDLE NDUMPS
 
 struct nlmon {
@@ -55,9 +55,9 @@ struct nlmon {
 	struct mnl_socket *sk;
 	nl_event_cb cb;
 	void *arg;
-	size_t step;	 /* dump in flight, DUMP_IDLE if none */
-	uint32_t seq;	 /* of the dump in flight */
-	bool redump;	 /* asked for again while one ran */
+	size_t step;  /* dump in flight, DUMP_IDLE if none */
+	uint32_t seq; /* of the dump in flight */
+	bool redump;  /* asked for again while one ran */
 	uint8_t buf[NLMON_BUF];
 };
 

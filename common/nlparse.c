@@ -23,7 +23,7 @@
 #define IFF_LOWER_UP (1u << 16) /* <linux/if.h> clashes with <net/if.h> */
 #endif
 
-#define NLHDR_LEN 16u
+#define NLHDR_LEN   16u
 #define RTA_HDR_LEN 4u
 
 struct nlhdr {
@@ -125,9 +125,12 @@ static int attr_name(struct rbuf *val, char name[IFNAMSIZ])
 static int link_attr(struct nl_link *l, uint16_t type, struct rbuf *val)
 {
 	switch (type) {
-	case IFLA_IFNAME: return attr_name(val, l->name);
-	case IFLA_MTU: return attr_u32(val, &l->mtu);
-	default: return 0;
+	case IFLA_IFNAME:
+		return attr_name(val, l->name);
+	case IFLA_MTU:
+		return attr_u32(val, &l->mtu);
+	default:
+		return 0;
 	}
 }
 
@@ -167,18 +170,21 @@ static int addr_attr(struct addr_attrs *aa, int family, uint16_t type,
 		     struct rbuf *val)
 {
 	switch (type) {
-	case IFA_LOCAL: return attr_ip(val, family, &aa->local);
-	case IFA_ADDRESS: return attr_ip(val, family, &aa->address);
+	case IFA_LOCAL:
+		return attr_ip(val, family, &aa->local);
+	case IFA_ADDRESS:
+		return attr_ip(val, family, &aa->address);
 	case IFA_FLAGS:
 		aa->has_flags = true;
 		return attr_u32(val, &aa->flags);
-	default: return 0;
+	default:
+		return 0;
 	}
 }
 
 static int parse_addr(struct rbuf *body, struct nl_addr *a)
 {
-	struct addr_attrs aa = { .flags = 0 };
+	struct addr_attrs aa = {.flags = 0};
 	uint8_t family = 0, plen = 0, flags = 0, scope = 0;
 	uint32_t index = 0;
 	uint16_t type;
@@ -215,13 +221,20 @@ static int parse_addr(struct rbuf *body, struct nl_addr *a)
 static int route_attr(struct nl_route *r, uint16_t type, struct rbuf *val)
 {
 	switch (type) {
-	case RTA_DST: return attr_ip(val, r->family, &r->dst);
-	case RTA_GATEWAY: return attr_ip(val, r->family, &r->gateway);
-	case RTA_PREFSRC: return attr_ip(val, r->family, &r->prefsrc);
-	case RTA_OIF: return attr_int(val, &r->oif);
-	case RTA_TABLE: return attr_u32(val, &r->table);
-	case RTA_PRIORITY: return attr_u32(val, &r->metric);
-	default: return 0;
+	case RTA_DST:
+		return attr_ip(val, r->family, &r->dst);
+	case RTA_GATEWAY:
+		return attr_ip(val, r->family, &r->gateway);
+	case RTA_PREFSRC:
+		return attr_ip(val, r->family, &r->prefsrc);
+	case RTA_OIF:
+		return attr_int(val, &r->oif);
+	case RTA_TABLE:
+		return attr_u32(val, &r->table);
+	case RTA_PRIORITY:
+		return attr_u32(val, &r->metric);
+	default:
+		return 0;
 	}
 }
 
@@ -266,13 +279,26 @@ static int parse_msg(uint16_t type, struct rbuf *body, struct nl_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	switch (type) {
-	case RTM_NEWLINK: ev->type = NL_LINK_NEW; break;
-	case RTM_DELLINK: ev->type = NL_LINK_DEL; break;
-	case RTM_NEWADDR: ev->type = NL_ADDR_NEW; break;
-	case RTM_DELADDR: ev->type = NL_ADDR_DEL; break;
-	case RTM_NEWROUTE: ev->type = NL_ROUTE_NEW; break;
-	case RTM_DELROUTE: ev->type = NL_ROUTE_DEL; break;
-	default: return 0;
+	case RTM_NEWLINK:
+		ev->type = NL_LINK_NEW;
+		break;
+	case RTM_DELLINK:
+		ev->type = NL_LINK_DEL;
+		break;
+	case RTM_NEWADDR:
+		ev->type = NL_ADDR_NEW;
+		break;
+	case RTM_DELADDR:
+		ev->type = NL_ADDR_DEL;
+		break;
+	case RTM_NEWROUTE:
+		ev->type = NL_ROUTE_NEW;
+		break;
+	case RTM_DELROUTE:
+		ev->type = NL_ROUTE_DEL;
+		break;
+	default:
+		return 0;
 	}
 	if (type == RTM_NEWLINK || type == RTM_DELLINK)
 		return parse_link(body, &ev->link);
@@ -342,12 +368,18 @@ int nl_parse_status(const void *buf, size_t len, uint32_t seq, int *err)
 const char *nl_event_name(enum nl_event_type t)
 {
 	switch (t) {
-	case NL_LINK_NEW: return "link-new";
-	case NL_LINK_DEL: return "link-del";
-	case NL_ADDR_NEW: return "addr-new";
-	case NL_ADDR_DEL: return "addr-del";
-	case NL_ROUTE_NEW: return "route-new";
-	case NL_ROUTE_DEL: return "route-del";
+	case NL_LINK_NEW:
+		return "link-new";
+	case NL_LINK_DEL:
+		return "link-del";
+	case NL_ADDR_NEW:
+		return "addr-new";
+	case NL_ADDR_DEL:
+		return "addr-del";
+	case NL_ROUTE_NEW:
+		return "route-new";
+	case NL_ROUTE_DEL:
+		return "route-del";
 	}
 	return "?";
 }

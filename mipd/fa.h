@@ -42,17 +42,17 @@ struct eloop;
 struct fa;
 
 struct fa_stats {
-	uint64_t adv_sent;	/* unsolicited + solicited advertisements */
-	uint64_t sol_rx;	/* agent solicitations answered */
-	uint64_t req_rx;	/* requests from visiting nodes */
+	uint64_t adv_sent; /* unsolicited + solicited advertisements */
+	uint64_t sol_rx;   /* agent solicitations answered */
+	uint64_t req_rx;   /* requests from visiting nodes */
 	uint64_t req_relayed;
-	uint64_t req_denied;	/* replies 64-99 from the FA itself */
-	uint64_t rep_rx;	/* replies from home agents */
+	uint64_t req_denied; /* replies 64-99 from the FA itself */
+	uint64_t rep_rx;     /* replies from home agents */
 	uint64_t rep_relayed;
 	uint64_t rep_unmatched; /* no pending request: dropped */
 	uint64_t malformed;
-	uint64_t timeouts;	/* 78 sent */
-	uint64_t expired;	/* active visitors whose lifetime ran out */
+	uint64_t timeouts; /* 78 sent */
+	uint64_t expired;  /* active visitors whose lifetime ran out */
 	uint64_t kernel_err;
 	uint64_t send_err;
 };

@@ -28,7 +28,7 @@ const char *ha_ip(uint32_t a)
 	static char buf[4][INET_ADDRSTRLEN];
 	static unsigned next;
 	char *s = buf[next++ % 4];
-	struct in_addr in = { .s_addr = a };
+	struct in_addr in = {.s_addr = a};
 
 	return inet_ntop(AF_INET, &in, s, INET_ADDRSTRLEN);
 }
@@ -51,20 +51,18 @@ const struct binding *ha_lookup(void *arg, uint32_t hoa)
 
 /* ---- replies ---- */
 
-static uint32_t reply_ha(const struct ha *h, const struct ha_req *r,
-			 int code)
+static uint32_t reply_ha(const struct ha *h, const struct ha_req *r, int code)
 {
 	/* RFC 5944 3.8.3.1: on 136 the field tells the node our address */
 	if (code != MIP4_HA_UNKNOWN_HA)
 		return r->m.rq.ha.s_addr;
-	return h->conf->address.s_addr ? h->conf->address.s_addr
-				       : r->from->dst;
+	return h->conf->address.s_addr ? h->conf->address.s_addr : r->from->dst;
 }
 
 static void add_udp_rep(const struct ha *h, struct reg_builder *b)
 {
-	struct reg_udp_rep u = { .code = MIP4_UDP_REP_ACCEPT,
-				 .keepalive = h->conf->keepalive };
+	struct reg_udp_rep u = {.code = MIP4_UDP_REP_ACCEPT,
+				.keepalive = h->conf->keepalive};
 
 	/* RFC 3519 3.2: before the MN-HA authenticator, so covered by it */
 	reg_add_udp_rep(b, &u);
@@ -74,10 +72,10 @@ size_t ha_build_reply(struct ha *h, const struct ha_req *r, int code,
 		      uint8_t *out, size_t cap)
 {
 	struct reg_reply rp = {
-		.code = (uint8_t)code,
-		.lifetime = MIP4_CODE_IS_SUCCESS(code) ? r->lifetime : 0,
-		.home = r->m.rq.home,
-		.id = r->reply_id,
+	    .code = (uint8_t)code,
+	    .lifetime = MIP4_CODE_IS_SUCCESS(code) ? r->lifetime : 0,
+	    .home = r->m.rq.home,
+	    .id = r->reply_id,
 	};
 	struct reg_builder b;
 	struct wbuf w;
@@ -104,8 +102,8 @@ size_t ha_build_reply(struct ha *h, const struct ha_req *r, int code,
 
 int ha_open_socket(uint16_t port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(port) };
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(port)};
 	int one = 1, err;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -123,8 +121,7 @@ int ha_open_socket(uint16_t port)
 
 static void pktinfo_dst(struct msghdr *mh, struct ha_from *from)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c;
-	     c = CMSG_NXTHDR(mh, c)) {
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		struct in_pktinfo pi;
 
 		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_PKTINFO)
@@ -160,32 +157,32 @@ static struct rx_slot rx[HA_RX_BATCH];
 
 static void rx_prepare(struct rx_slot *s, struct msghdr *mh)
 {
-	s->iov = (struct iovec){ s->pkt, sizeof(s->pkt) };
-	*mh = (struct msghdr){ .msg_name = &s->sin,
-			       .msg_namelen = sizeof(s->sin),
-			       .msg_iov = &s->iov,
-			       .msg_iovlen = 1,
-			       .msg_control = s->cin.buf,
-			       .msg_controllen = sizeof(s->cin.buf) };
+	s->iov = (struct iovec){s->pkt, sizeof(s->pkt)};
+	*mh = (struct msghdr){.msg_name = &s->sin,
+			      .msg_namelen = sizeof(s->sin),
+			      .msg_iov = &s->iov,
+			      .msg_iovlen = 1,
+			      .msg_control = s->cin.buf,
+			      .msg_controllen = sizeof(s->cin.buf)};
 }
 
 /* The reply goes to the request's source, from the address it reached. */
 static void tx_prepare(struct rx_slot *s, const struct ha_from *from,
 		       size_t len, struct msghdr *mh)
 {
-	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = from->dst };
+	struct in_pktinfo pi = {.ipi_spec_dst.s_addr = from->dst};
 	struct cmsghdr *c;
 
-	s->to = (struct sockaddr_in){ .sin_family = AF_INET,
-				      .sin_port = htons(from->sport),
-				      .sin_addr.s_addr = from->src };
-	s->riov = (struct iovec){ s->reply, len };
-	*mh = (struct msghdr){ .msg_name = &s->to,
-			       .msg_namelen = sizeof(s->to),
-			       .msg_iov = &s->riov,
-			       .msg_iovlen = 1,
-			       .msg_control = s->cout.buf,
-			       .msg_controllen = sizeof(s->cout.buf) };
+	s->to = (struct sockaddr_in){.sin_family = AF_INET,
+				     .sin_port = htons(from->sport),
+				     .sin_addr.s_addr = from->src};
+	s->riov = (struct iovec){s->reply, len};
+	*mh = (struct msghdr){.msg_name = &s->to,
+			      .msg_namelen = sizeof(s->to),
+			      .msg_iov = &s->riov,
+			      .msg_iovlen = 1,
+			      .msg_control = s->cout.buf,
+			      .msg_controllen = sizeof(s->cout.buf)};
 	c = CMSG_FIRSTHDR(mh);
 	c->cmsg_level = IPPROTO_IP;
 	c->cmsg_type = IP_PKTINFO;
@@ -194,8 +191,7 @@ static void tx_prepare(struct rx_slot *s, const struct ha_from *from,
 }
 
 /* sendmmsg stops at the first datagram that fails: count it, go on. */
-static void send_replies(struct ha *h, int fd, struct mmsghdr *out,
-			 unsigned n)
+static void send_replies(struct ha *h, int fd, struct mmsghdr *out, unsigned n)
 {
 	for (unsigned done = 0; done < n;) {
 		int r = sendmmsg(fd, out + done, n - done, 0);
@@ -225,8 +221,8 @@ int ha_recv_batch(struct ha *h, int fd)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
 	for (int i = 0; i < n; i++) {
 		struct rx_slot *s = &rx[i];
-		struct ha_from from = { .src = s->sin.sin_addr.s_addr,
-					.sport = ntohs(s->sin.sin_port) };
+		struct ha_from from = {.src = s->sin.sin_addr.s_addr,
+				       .sport = ntohs(s->sin.sin_port)};
 		size_t rlen;
 
 		/* longer than any registration: not one */

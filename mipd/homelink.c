@@ -4,6 +4,7 @@
  */
 #include "mipd/homelink.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -13,7 +14,6 @@
 #include <net/if_arp.h>
 #include <netinet/if_ether.h>
 #include <netpacket/packet.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -45,7 +45,7 @@ static int wait_ack(struct mnl_socket *sk, uint32_t seq)
 
 static int neigh_talk(struct nlmsghdr *nlh)
 {
-	struct timeval tv = { .tv_sec = 5 };
+	struct timeval tv = {.tv_sec = 5};
 	struct mnl_socket *sk = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	int rc;
 
@@ -83,8 +83,8 @@ static int proxy_change(uint16_t type, uint16_t flags, int ifindex,
 
 int homelink_proxy_add(int ifindex, uint32_t hoa)
 {
-	return proxy_change(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE,
-			    ifindex, hoa);
+	return proxy_change(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, ifindex,
+			    hoa);
 }
 
 int homelink_proxy_del(int ifindex, uint32_t hoa)
@@ -136,10 +136,10 @@ static void build_garp(struct arp_frame *f, const uint8_t mac[ETH_ALEN],
 
 int homelink_garp(int ifindex, uint32_t hoa)
 {
-	struct sockaddr_ll ll = { .sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_ARP),
-				  .sll_ifindex = ifindex,
-				  .sll_halen = ETH_ALEN };
+	struct sockaddr_ll ll = {.sll_family = AF_PACKET,
+				 .sll_protocol = htons(ETH_P_ARP),
+				 .sll_ifindex = ifindex,
+				 .sll_halen = ETH_ALEN};
 	uint8_t mac[ETH_ALEN];
 	struct arp_frame f;
 	int rc, fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);

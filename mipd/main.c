@@ -78,13 +78,13 @@ static int cmd_visitors(void *arg, const struct ctl_req *req, struct jw *out,
 }
 
 static const struct ctl_cmd commands[] = {
-	{ "status", cmd_status, "role, registration state and mode" },
-	{ "bindings", cmd_bindings,
-	  "home agent binding cache: home address, care-of, lifetime" },
-	{ "visitors", cmd_visitors,
-	  "foreign agent visitor list: home address, home agent, MAC, "
-	  "lifetime, state" },
-	{ NULL, NULL, NULL },
+    {"status", cmd_status, "role, registration state and mode"},
+    {"bindings", cmd_bindings,
+     "home agent binding cache: home address, care-of, lifetime"},
+    {"visitors", cmd_visitors,
+     "foreign agent visitor list: home address, home agent, MAC, "
+     "lifetime, state"},
+    {NULL, NULL, NULL},
 };
 
 static int load_config(struct mipd *m)
@@ -166,7 +166,7 @@ static int start_role(struct mipd *m)
 
 int main(int argc, char **argv)
 {
-	static struct mipd m = { .d.name = "mipd" };
+	static struct mipd m = {.d.name = "mipd"};
 	int rc;
 
 	daemon_args(&m.d, argc, argv);

@@ -56,7 +56,7 @@ static void path(char *out, size_t cap, const struct mn_conf *c,
 
 static int mkdirs(const struct mn_conf *c)
 {
-	static const char *const sub[] = { "", "run", "lib" };
+	static const char *const sub[] = {"", "run", "lib"};
 	char p[700];
 
 	if (mkdir(c->dhcp_state_dir, 0700) < 0 && errno != EEXIST)
@@ -152,8 +152,9 @@ static void child(const struct mn_conf *c)
 	char conf[700];
 	sigset_t none;
 	const char *argv[] = {
-		c->dhcp_command, "-B", "-4", "-f", conf, "--nodev", "--script",
-		"/bin/true", "-C", "resolv.conf", c->interface, NULL,
+	    c->dhcp_command, "-B",	 "-4",	      "-f", conf,
+	    "--nodev",	     "--script", "/bin/true", "-C", "resolv.conf",
+	    c->interface,    NULL,
 	};
 	int fd = open("/dev/null", O_RDONLY);
 
@@ -188,7 +189,7 @@ static void stop_group(pid_t pid, int sig)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = ms * 1000000L };
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
@@ -272,7 +273,8 @@ void mn_dhcp_reap(struct mn_dhcp *d)
 {
 	int st;
 
-	if (d->stopping > 0 && waitpid(d->stopping, &st, WNOHANG) == d->stopping) {
+	if (d->stopping > 0 &&
+	    waitpid(d->stopping, &st, WNOHANG) == d->stopping) {
 		log_debug("%s (pid %d) stopped", d->conf->dhcp_command,
 			  (int)d->stopping);
 		d->stopping = 0;

@@ -87,8 +87,7 @@ void child_remove(struct ike_engine *e, uint32_t spi_in)
 	if (ch != &e->sa.child)
 		return;
 	for (unsigned i = 0; i < IKE_OLD_CHILDREN; i++)
-		if (e->sa.old[i].installed &&
-		    (!n || e->sa.old[i].seq > n->seq))
+		if (e->sa.old[i].installed && (!n || e->sa.old[i].seq > n->seq))
 			n = &e->sa.old[i];
 	if (!n)
 		return;

@@ -45,7 +45,8 @@ struct dp_ts {
 #define DP_MAX_TS 8
 
 struct dp_child {
-	uint32_t spi_in, spi_out; /* network values as on the wire, host order */
+	uint32_t spi_in,
+	    spi_out; /* network values as on the wire, host order */
 	const struct encr_alg *encr;
 	const struct integ_alg *integ; /* NULL for AEAD */
 	struct dp_sa_keys in, out;

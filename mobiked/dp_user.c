@@ -51,7 +51,7 @@ struct route {
 
 struct uchild {
 	bool used;
-	uint64_t gen; /* install order: outbound prefers the newest */
+	uint64_t gen;	/* install order: outbound prefers the newest */
 	uint8_t raised; /* ESP_LIFE_* already reported */
 	struct esp_sa in, out;
 	struct sockaddr_storage local, remote;
@@ -460,13 +460,13 @@ static bool covers(const struct route *r, const struct ipaddr *a)
 }
 
 /* Another child that has this route (laid or shared), or NULL. */
-static struct route *route_holder(struct dp_user *u, const struct uchild *not,
+static struct route *route_holder(struct dp_user *u, const struct uchild * not,
 				  const struct route *r)
 {
 	for (unsigned i = 0; i < DP_USER_MAX_CHILD; i++) {
 		struct uchild *c = &u->child[i];
 
-		if (!c->used || c == not)
+		if (!c->used || c == not )
 			continue;
 		for (unsigned j = 0; j < c->nroutes; j++)
 			if (c->routes[j].plen == r->plen &&

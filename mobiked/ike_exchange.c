@@ -83,9 +83,8 @@ static int seal_or_fragment(struct ike_engine *e, const struct ike_hdr *h,
 }
 
 /* A whole message: plaintext for IKE_SA_INIT, SK-protected otherwise. */
-static int build_msg(struct ike_engine *e, const struct ike_hdr *h,
-		     build_fn fn, void *arg, uint8_t *out, size_t cap,
-		     size_t *olen)
+static int build_msg(struct ike_engine *e, const struct ike_hdr *h, build_fn fn,
+		     void *arg, uint8_t *out, size_t cap, size_t *olen)
 {
 	uint8_t inner[IKE_MAX_MSG];
 	struct ike_builder b;
@@ -320,7 +319,8 @@ static void run_process(struct ike_engine *e, const struct ike_msg *m)
 		t = e->x.tasks[i];
 		rc = t->process_i ? t->process_i(e, m) : TASK_DONE;
 		if (rc == TASK_RETRY) {
-			/* Same message ID: IKE_SA_INIT starts over (2.6, 2.7). */
+			/* Same message ID: IKE_SA_INIT starts over (2.6, 2.7).
+			 */
 			timer_cancel(e->loop, &e->sa.t_retransmit);
 			if (send_request(e))
 				finish(e, -EINVAL);
@@ -448,7 +448,8 @@ static void respond(struct ike_engine *e, const struct ike_hdr *rh,
 	if (build_msg(e, &h, build_response, a, out, sizeof(out), &n))
 		return log_err("building the response failed");
 	e->sa.peer_req_id = rh->msgid + 1;
-	if (ike_sa_keep(&e->sa.resp_cache, &e->sa.resp_cache_len, out, n) == 0) {
+	if (ike_sa_keep(&e->sa.resp_cache, &e->sa.resp_cache_len, out, n) ==
+	    0) {
 		e->sa.resp_cached = true;
 		e->sa.resp_cache_id = rh->msgid;
 	}

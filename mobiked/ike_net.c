@@ -15,8 +15,8 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -220,16 +220,15 @@ static int net_send(void *arg, const uint8_t *p, size_t len,
 	bool v6 = to->ss_family == AF_INET6;
 	int fd = n->fd[v6 ? (from_4500 ? S6_4500 : S6_500)
 			  : (from_4500 ? S4_4500 : S4_500)];
-	struct iovec iov[2] = {{(void *)zero, sizeof(zero)},
-			       {(void *)p, len}};
+	struct iovec iov[2] = {{(void *)zero, sizeof(zero)}, {(void *)p, len}};
 	struct msghdr mh;
 
 	if (fd < 0)
 		return -EAFNOSUPPORT;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_name = (void *)to;
-	mh.msg_namelen = v6 ? sizeof(struct sockaddr_in6)
-			    : sizeof(struct sockaddr_in);
+	mh.msg_namelen =
+	    v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	mh.msg_iov = marker ? iov : iov + 1;
 	mh.msg_iovlen = marker ? 2 : 1;
 	return sendmsg(fd, &mh, 0) < 0 ? -errno : 0;

@@ -14,12 +14,9 @@
 #include "mobiked/ike_sa.h"
 
 static const char *const state_names[] = {
-    [IKE_ST_IDLE] = "IDLE",
-    [IKE_ST_INIT_SENT] = "INIT_SENT",
-    [IKE_ST_AUTH_SENT] = "AUTH_SENT",
-    [IKE_ST_ESTABLISHED] = "ESTABLISHED",
-    [IKE_ST_DELETING] = "DELETING",
-    [IKE_ST_DEAD] = "DEAD",
+    [IKE_ST_IDLE] = "IDLE",	      [IKE_ST_INIT_SENT] = "INIT_SENT",
+    [IKE_ST_AUTH_SENT] = "AUTH_SENT", [IKE_ST_ESTABLISHED] = "ESTABLISHED",
+    [IKE_ST_DELETING] = "DELETING",   [IKE_ST_DEAD] = "DEAD",
 };
 
 const char *ike_state_name(enum ike_state s)
@@ -133,8 +130,8 @@ int ike_sa_derive_keys(struct ike_sa *sa, const uint8_t *gir, size_t gir_len)
 	const struct ike_keys *k = &sa->keys;
 	int rc;
 
-	rc = ike_skeyseed(sa->suite.prf, sa->ni, sa->ni_len, sa->nr,
-			  sa->nr_len, gir, gir_len, seed);
+	rc = ike_skeyseed(sa->suite.prf, sa->ni, sa->ni_len, sa->nr, sa->nr_len,
+			  gir, gir_len, seed);
 	if (!rc)
 		rc = ike_keys_derive(&sa->suite, seed, sa->suite.prf->out_len,
 				     sa->ni, sa->ni_len, sa->nr, sa->nr_len,

@@ -27,11 +27,11 @@
 #include "mobiked/crypto.h"
 #include "mobiked/ike_msg.h"
 
-#define IKE_NONCE_LEN	32  /* ours: >= half the PRF key size (2.10) */
-#define IKE_NONCE_MAX	256 /* 3.9 */
-#define IKE_COOKIE_MAX	64  /* 2.6: at most 64 octets */
-#define IKE_MAX_MSG	4096
-#define IKE_MAX_DNS	4
+#define IKE_NONCE_LEN  32  /* ours: >= half the PRF key size (2.10) */
+#define IKE_NONCE_MAX  256 /* 3.9 */
+#define IKE_COOKIE_MAX 64  /* 2.6: at most 64 octets */
+#define IKE_MAX_MSG    4096
+#define IKE_MAX_DNS    4
 
 enum ike_state {
 	IKE_ST_IDLE,	    /* nothing sent */
@@ -90,7 +90,7 @@ struct ike_sa {
 
 	/* Path: addresses with the ports in use. */
 	struct sockaddr_storage local, remote;
-	bool natt;			 /* floated to 4500 (2.23) */
+	bool natt;		    /* floated to 4500 (2.23) */
 	bool nat_local, nat_remote; /* from NAT-D */
 	bool peer_mobike;
 	uint64_t last_rx_ns;

@@ -6,17 +6,17 @@
 #ifndef MOBIKED_IKEV2_H
 #define MOBIKED_IKEV2_H
 
-#define IKE_VERSION 0x20 /* major 2, minor 0 */
-#define IKE_HDR_LEN 28
-#define IKE_PAYLOAD_HDR_LEN 4
-#define IKE_PORT 500
-#define IKE_NATT_PORT 4500
+#define IKE_VERSION	       0x20 /* major 2, minor 0 */
+#define IKE_HDR_LEN	       28
+#define IKE_PAYLOAD_HDR_LEN    4
+#define IKE_PORT	       500
+#define IKE_NATT_PORT	       4500
 #define IKE_NON_ESP_MARKER_LEN 4 /* four zero bytes before IKE on 4500 */
 
 /* Header flags */
 #define IKE_FLAG_INITIATOR 0x08
-#define IKE_FLAG_VERSION 0x10
-#define IKE_FLAG_RESPONSE 0x20
+#define IKE_FLAG_VERSION   0x10
+#define IKE_FLAG_RESPONSE  0x20
 
 /* Generic payload header: critical bit in the flags byte */
 #define IKE_PAYLOAD_CRITICAL 0x80
@@ -103,7 +103,7 @@ enum ike_esn {
 };
 
 /* Transform attribute: Key Length, always TV format (AF bit set) */
-#define IKE_ATTR_AF 0x8000
+#define IKE_ATTR_AF	    0x8000
 #define IKE_ATTR_KEY_LENGTH 14
 
 enum ike_auth_method {

@@ -97,16 +97,16 @@ static int cmd_rekey(void *arg, const struct ctl_req *req, struct jw *out,
 }
 
 static const struct ctl_cmd commands[] = {
-	{ "status", cmd_status, "IKE/CHILD SA state, tunnel address, counters" },
-	{ "up", cmd_up, "bring the VPN connection up (and keep it up)" },
-	{ "down", cmd_down, "delete the IKE SA and stay down" },
-	{ "rekey", cmd_rekey, "rekey the CHILD_SA now (sa=ike: the IKE SA)" },
-	{ NULL, NULL, NULL },
+    {"status", cmd_status, "IKE/CHILD SA state, tunnel address, counters"},
+    {"up", cmd_up, "bring the VPN connection up (and keep it up)"},
+    {"down", cmd_down, "delete the IKE SA and stay down"},
+    {"rekey", cmd_rekey, "rekey the CHILD_SA now (sa=ike: the IKE SA)"},
+    {NULL, NULL, NULL},
 };
 
 static int load_config(struct mobiked *m)
 {
-	static const char *const keys[] = { "connection", NULL };
+	static const char *const keys[] = {"connection", NULL};
 	char sum[160];
 	struct cfg c;
 	int rc = 0;
@@ -160,8 +160,8 @@ static int ike_start(struct mobiked *m)
 	if (!m->ike)
 		return -1;
 	fd = ike_net_fd_4500(m->net, m->conf.gateway[0].addr.family);
-	m->dp = fd >= 0 ? dp_user_new(l, fd, m->conf.tun_name, dp_event, m)
-			: NULL;
+	m->dp =
+	    fd >= 0 ? dp_user_new(l, fd, m->conf.tun_name, dp_event, m) : NULL;
 	if (!m->dp) {
 		log_err("cannot create the data plane (TUN %s)",
 			m->conf.tun_name);
@@ -195,7 +195,7 @@ static void ike_stop(struct mobiked *m)
 
 int main(int argc, char **argv)
 {
-	static struct mobiked m = { .d.name = "mobiked" };
+	static struct mobiked m = {.d.name = "mobiked"};
 	int rc;
 
 	daemon_args(&m.d, argc, argv);

@@ -86,8 +86,8 @@ static bool trans_is(const struct ike_proposal *p, uint8_t type, uint16_t id,
 	       !t->unknown_attr;
 }
 
-const struct ike_proposal_conf *proposal_ike_match(
-    const struct mobiked_conf *c, const struct ike_sa_pl *chosen)
+const struct ike_proposal_conf *
+proposal_ike_match(const struct mobiked_conf *c, const struct ike_sa_pl *chosen)
 {
 	const struct ike_proposal *p;
 	const struct ike_proposal_conf *pc;
@@ -149,9 +149,9 @@ void proposal_esp_build_rekey(const struct mobiked_conf *c, uint32_t spi,
 	esp_build(c, spi, out, true);
 }
 
-static const struct esp_proposal_conf *esp_match(
-    const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
-    uint32_t *spi, bool pfs)
+static const struct esp_proposal_conf *esp_match(const struct mobiked_conf *c,
+						 const struct ike_sa_pl *chosen,
+						 uint32_t *spi, bool pfs)
 {
 	const struct ike_proposal *p;
 	const struct esp_proposal_conf *pc;
@@ -178,16 +178,16 @@ static const struct esp_proposal_conf *esp_match(
 	return NULL;
 }
 
-const struct esp_proposal_conf *proposal_esp_match(
-    const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
-    uint32_t *spi)
+const struct esp_proposal_conf *
+proposal_esp_match(const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
+		   uint32_t *spi)
 {
 	return esp_match(c, chosen, spi, false);
 }
 
-const struct esp_proposal_conf *proposal_esp_match_rekey(
-    const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
-    uint32_t *spi)
+const struct esp_proposal_conf *
+proposal_esp_match_rekey(const struct mobiked_conf *c,
+			 const struct ike_sa_pl *chosen, uint32_t *spi)
 {
 	return esp_match(c, chosen, spi, true);
 }
@@ -276,10 +276,10 @@ static void answer(const struct esp_proposal_conf *pc,
 	add_trans(a, IKE_TRANS_ESN, pc->esn ? IKE_ESN_YES : IKE_ESN_NO, 0);
 }
 
-const struct esp_proposal_conf *proposal_esp_select(
-    const struct mobiked_conf *c, const struct ike_sa_pl *offer,
-    uint16_t ke_group, uint32_t spi_in, struct ike_sa_pl *out,
-    uint32_t *peer_spi, uint16_t *dh)
+const struct esp_proposal_conf *
+proposal_esp_select(const struct mobiked_conf *c, const struct ike_sa_pl *offer,
+		    uint16_t ke_group, uint32_t spi_in, struct ike_sa_pl *out,
+		    uint32_t *peer_spi, uint16_t *dh)
 {
 	const struct ike_proposal *p;
 	uint32_t be;

@@ -119,10 +119,9 @@ static int verify(struct ike_engine *e, const struct ike_msg *m)
 				      "PSK");
 	blen = id_body(m->idr.type, m->idr.data.p, m->idr.data.len, body,
 		       sizeof(body));
-	if (!blen || psk_auth(sa->suite.prf, c->psk, c->psk_len,
-			      sa->init_resp, sa->init_resp_len, sa->ni,
-			      sa->ni_len, sa->keys.sk_pr, sa->keys.p_len, body,
-			      blen, mac))
+	if (!blen || psk_auth(sa->suite.prf, c->psk, c->psk_len, sa->init_resp,
+			      sa->init_resp_len, sa->ni, sa->ni_len,
+			      sa->keys.sk_pr, sa->keys.p_len, body, blen, mac))
 		return auth_failed(e, "cannot compute AUTH");
 	ok = m->auth.data.len == mlen &&
 	     CRYPTO_memcmp(mac, m->auth.data.p, mlen) == 0;
@@ -136,8 +135,8 @@ static int verify(struct ike_engine *e, const struct ike_msg *m)
 static void record_peer(struct ike_engine *e, const struct ike_msg *m)
 {
 	struct id_conf id = {.type = m->idr.type};
-	size_t n = m->idr.data.len < CONF_ID_MAX ? m->idr.data.len
-						 : CONF_ID_MAX;
+	size_t n =
+	    m->idr.data.len < CONF_ID_MAX ? m->idr.data.len : CONF_ID_MAX;
 
 	memcpy(id.data, m->idr.data.p, n);
 	id.len = n;

@@ -30,21 +30,20 @@ struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: mobctl [-s SOCKET] [-j|--json] [-t MS] mobiked|mipd "
-		"COMMAND [key=value...]\n"
-		"       mobctl [options] mobiked|mipd monitor [EVENT...]\n"
-		"  -s SOCKET  control socket (default /run/DAEMON.sock, or\n"
-		"             $MOBIKED_SOCKET / $MIPD_SOCKET)\n"
-		"  -j, --json print the raw JSON reply or events\n"
-		"  -t MS      reply timeout in milliseconds (default 5000)\n"
-		"Values are sent as integers, true/false, [a,b] lists or "
-		"strings.\n"
-		"Try: mobctl mobiked help\n");
+	fprintf(f, "usage: mobctl [-s SOCKET] [-j|--json] [-t MS] mobiked|mipd "
+		   "COMMAND [key=value...]\n"
+		   "       mobctl [options] mobiked|mipd monitor [EVENT...]\n"
+		   "  -s SOCKET  control socket (default /run/DAEMON.sock, or\n"
+		   "             $MOBIKED_SOCKET / $MIPD_SOCKET)\n"
+		   "  -j, --json print the raw JSON reply or events\n"
+		   "  -t MS      reply timeout in milliseconds (default 5000)\n"
+		   "Values are sent as integers, true/false, [a,b] lists or "
+		   "strings.\n"
+		   "Try: mobctl mobiked help\n");
 }
 
 static void usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
+    __attribute__((format(printf, 1, 2), noreturn));
 
 static void usage_error(const char *fmt, ...)
 {
@@ -61,8 +60,8 @@ static void usage_error(const char *fmt, ...)
 
 static const char *default_socket(const char *daemon)
 {
-	const char *env = getenv(strcmp(daemon, "mipd") ? "MOBIKED_SOCKET"
-							: "MIPD_SOCKET");
+	const char *env =
+	    getenv(strcmp(daemon, "mipd") ? "MOBIKED_SOCKET" : "MIPD_SOCKET");
 
 	if (env && *env)
 		return env;
@@ -72,27 +71,35 @@ static const char *default_socket(const char *daemon)
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char *end;
 	int c;
 
-	*o = (struct opts){ .timeout_ms = 5000 };
+	*o = (struct opts){.timeout_ms = 5000};
 	/* '+': options end at the daemon name, so values may start with '-' */
 	while ((c = getopt_long(argc, argv, "+s:jt:h", lopts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->sock = optarg; break;
-		case 'j': o->json = true; break;
+		case 's':
+			o->sock = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
 		case 't':
 			o->timeout_ms = (int)strtol(optarg, &end, 10);
 			if (*end || o->timeout_ms <= 0)
 				usage_error("-t %s: use milliseconds > 0",
 					    optarg);
 			break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); exit(2);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
 		}
 	}
 	if (argc - optind < 2)
@@ -413,8 +420,9 @@ int main(int argc, char **argv)
 	}
 	fd = ctl_connect(o.sock);
 	if (fd < 0) {
-		fprintf(stderr, "mobctl: cannot connect to %s: %s; is %s "
-				"running? (use -s to pick the socket)\n",
+		fprintf(stderr,
+			"mobctl: cannot connect to %s: %s; is %s "
+			"running? (use -s to pick the socket)\n",
 			o.sock, strerror(-fd), o.daemon);
 		jw_free(&req);
 		return 2;

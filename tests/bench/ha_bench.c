@@ -46,8 +46,8 @@
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
 
-#define BATCH 4096
-#define REQ_MAX 64
+#define BATCH	  4096
+#define REQ_MAX	  64
 #define REREG_OPS 1000000u
 
 struct batch {
@@ -124,8 +124,8 @@ static struct ha_conf *make_conf(size_t n)
 static void build_one(const struct ha_conf *c, size_t i, uint64_t id,
 		      size_t slot)
 {
-	struct reg_request rq = { .lifetime = 600, .flags = MIP4_RRQ_T,
-				  .id = id };
+	struct reg_request rq = {
+	    .lifetime = 600, .flags = MIP4_RRQ_T, .id = id};
 	struct reg_sa sa = mn_entry_sa(c, &c->mns[i]);
 	struct reg_builder b;
 	struct wbuf w;
@@ -137,9 +137,8 @@ static void build_one(const struct ha_conf *c, size_t i, uint64_t id,
 	reg_build_request(&b, &w, &rq);
 	reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &sa);
 	reg_build_end(&b, &bt.len[slot]);
-	bt.from[slot] = (struct ha_from){ .src = rq.coa.s_addr,
-					  .sport = 434,
-					  .dst = c->address.s_addr };
+	bt.from[slot] = (struct ha_from){
+	    .src = rq.coa.s_addr, .sport = 434, .dst = c->address.s_addr};
 }
 
 static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
@@ -234,8 +233,8 @@ static void run_size(size_t n)
 	printf("%8zu %9.0f %9.0f %6.0f %6.0f %5.2f %6.1f %6.1f %6.1f %7.1f "
 	       "%7.1f %7.1f %4zu\n",
 	       n, (double)n * 1e9 / (double)t_reg,
-	       (double)ops * 1e9 / (double)t_re, per_re, ref, per_re / ref,
-	       bc, sa, bc + sa, (bc + sa) * (double)n / 1048576.0,
+	       (double)ops * 1e9 / (double)t_re, per_re, ref, per_re / ref, bc,
+	       sa, bc + sa, (bc + sa) * (double)n / 1048576.0,
 	       (double)(rss2 - rss0) * 1024.0 / (double)n,
 	       (double)rss2 / 1024.0, bcache_count(ha_bcache(h)) * 100 / n);
 	fflush(stdout);
@@ -267,7 +266,7 @@ static void run_limiter(size_t n)
 
 int main(int argc, char **argv)
 {
-	static const size_t sizes[] = { 10000, 100000, 1000000 };
+	static const size_t sizes[] = {10000, 100000, 1000000};
 	size_t want[8], nw = 0;
 	int st = 0;
 
@@ -291,9 +290,9 @@ int main(int argc, char **argv)
 	printf("home agent request path, one core, in process (ha_handle); "
 	       "%zu-byte keys\n",
 	       key_len);
-	printf("%8s %9s %9s %6s %6s %5s %6s %6s %6s %7s %7s %7s %4s\n",
-	       "nodes", "reg/s", "rereg/s", "ns/req", "ref_ns", "ratio", "bc/n",
-	       "sa/n", "tot/n", "tot_MiB", "rss/n", "rss_MiB", "bnd%");
+	printf("%8s %9s %9s %6s %6s %5s %6s %6s %6s %7s %7s %7s %4s\n", "nodes",
+	       "reg/s", "rereg/s", "ns/req", "ref_ns", "ratio", "bc/n", "sa/n",
+	       "tot/n", "tot_MiB", "rss/n", "rss_MiB", "bnd%");
 	for (size_t i = 0; i < nw; i++) {
 		pid_t p;
 
@@ -307,8 +306,7 @@ int main(int argc, char **argv)
 			fflush(stdout);
 			_exit(0);
 		}
-		if (waitpid(p, &st, 0) < 0 || !WIFEXITED(st) ||
-		    WEXITSTATUS(st))
+		if (waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 			printf("   (!) size %zu: child failed (status %d)\n",
 			       want[i], st);
 	}

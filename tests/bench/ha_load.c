@@ -82,10 +82,10 @@ static uint32_t hoa_of(size_t i)
 
 static struct reg_sa sa_of(size_t i)
 {
-	return (struct reg_sa){ .key = keys[i % NKEYS],
-				.key_len = KEY_LEN,
-				.spi = 256 + (uint32_t)(i & 0xffff),
-				.alg = REG_ALG_HMAC_MD5 };
+	return (struct reg_sa){.key = keys[i % NKEYS],
+			       .key_len = KEY_LEN,
+			       .spi = 256 + (uint32_t)(i & 0xffff),
+			       .alg = REG_ALG_HMAC_MD5};
 }
 
 /* ---- setup ---- */
@@ -124,7 +124,7 @@ static int setup(const char *dir, size_t n)
 		die(path);
 	fprintf(f, "mobile_nodes = (\n");
 	for (size_t i = 0; i < n; i++) {
-		struct in_addr a = { .s_addr = hoa_of(i) };
+		struct in_addr a = {.s_addr = hoa_of(i)};
 
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
 		fprintf(f,
@@ -204,9 +204,9 @@ static void build(struct load *ld, const struct opts *o, uint32_t coa)
 
 	for (size_t j = 0; j < o->ops; j++) {
 		size_t i = seq ? j % o->n : rnd_below(o->n);
-		struct reg_request rq = { .lifetime = 1800,
-					  .flags = MIP4_RRQ_T,
-					  .id = id + ((uint64_t)j << 12) };
+		struct reg_request rq = {.lifetime = 1800,
+					 .flags = MIP4_RRQ_T,
+					 .id = id + ((uint64_t)j << 12)};
 		struct reg_sa sa = sa_of(i);
 		struct reg_builder b;
 		struct wbuf w;
@@ -255,9 +255,9 @@ static double cpu_s(long pid)
 
 static int open_socks(const struct opts *o, int *fds, uint32_t *src)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(o->port),
-				  .sin_addr.s_addr = o->ha };
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons(o->port),
+				 .sin_addr.s_addr = o->ha};
 	int big = 8 << 20;
 
 	for (unsigned s = 0; s < o->socks; s++) {
@@ -291,9 +291,9 @@ static size_t send_some(struct load *ld, int fd, size_t next, size_t k)
 
 	for (size_t j = 0; j < k; j++) {
 		iov[j] =
-		    (struct iovec){ ld->req[next + j], ld->req_len[next + j] };
-		mm[j] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[j],
-						       .msg_iovlen = 1 } };
+		    (struct iovec){ld->req[next + j], ld->req_len[next + j]};
+		mm[j] = (struct mmsghdr){
+		    .msg_hdr = {.msg_iov = &iov[j], .msg_iovlen = 1}};
 	}
 	r = sendmmsg(fd, mm, (unsigned)k, MSG_DONTWAIT);
 	if (r < 0 && errno != EAGAIN && errno != ENOBUFS &&
@@ -312,9 +312,9 @@ static size_t recv_some(struct load *ld, int fd, size_t cap)
 	if (k == 0)
 		return 0;
 	for (size_t j = 0; j < k; j++) {
-		iov[j] = (struct iovec){ ld->rep[ld->nrep + j], PKT_MAX };
-		mm[j] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[j],
-						       .msg_iovlen = 1 } };
+		iov[j] = (struct iovec){ld->rep[ld->nrep + j], PKT_MAX};
+		mm[j] = (struct mmsghdr){
+		    .msg_hdr = {.msg_iov = &iov[j], .msg_iovlen = 1}};
 	}
 	r = recvmmsg(fd, mm, (unsigned)k, MSG_DONTWAIT, NULL);
 	if (r < 0)
@@ -392,9 +392,9 @@ static size_t verify(const struct load *ld, const struct opts *o,
 
 static int run(const struct opts *o)
 {
-	struct load ld = { 0 };
+	struct load ld = {0};
 	int fds[MAX_SOCKS];
-	unsigned codes[256] = { 0 };
+	unsigned codes[256] = {0};
 	uint32_t src = 0;
 	double secs, c0, c1;
 	size_t valid;
@@ -470,17 +470,17 @@ static uint32_t pktinfo_dst(struct msghdr *mh)
 static void reply_hdr(struct dgram *d, struct msghdr *out, uint32_t dst,
 		      size_t len)
 {
-	struct in_pktinfo pi = { .ipi_spec_dst.s_addr = dst };
+	struct in_pktinfo pi = {.ipi_spec_dst.s_addr = dst};
 	struct cmsghdr *c;
 
-	d->iov = (struct iovec){ d->buf, len };
-	*out = (struct msghdr){ .msg_name = &d->from,
-				.msg_namelen = sizeof(d->from),
-				.msg_iov = &d->iov,
-				.msg_iovlen = 1,
-				.msg_control = d->out.c,
-				.msg_controllen =
-				    CMSG_SPACE(sizeof(struct in_pktinfo)) };
+	d->iov = (struct iovec){d->buf, len};
+	*out = (struct msghdr){.msg_name = &d->from,
+			       .msg_namelen = sizeof(d->from),
+			       .msg_iov = &d->iov,
+			       .msg_iovlen = 1,
+			       .msg_control = d->out.c,
+			       .msg_controllen =
+				   CMSG_SPACE(sizeof(struct in_pktinfo))};
 	c = CMSG_FIRSTHDR(out);
 	c->cmsg_level = IPPROTO_IP;
 	c->cmsg_type = IP_PKTINFO;
@@ -490,13 +490,13 @@ static void reply_hdr(struct dgram *d, struct msghdr *out, uint32_t dst,
 
 static void in_hdr(struct dgram *d, struct msghdr *mh)
 {
-	d->iov = (struct iovec){ d->buf, sizeof(d->buf) };
-	*mh = (struct msghdr){ .msg_name = &d->from,
-			       .msg_namelen = sizeof(d->from),
-			       .msg_iov = &d->iov,
-			       .msg_iovlen = 1,
-			       .msg_control = d->in.c,
-			       .msg_controllen = sizeof(d->in.c) };
+	d->iov = (struct iovec){d->buf, sizeof(d->buf)};
+	*mh = (struct msghdr){.msg_name = &d->from,
+			      .msg_namelen = sizeof(d->from),
+			      .msg_iov = &d->iov,
+			      .msg_iovlen = 1,
+			      .msg_control = d->in.c,
+			      .msg_controllen = sizeof(d->in.c)};
 }
 
 static void reflect_batch(int fd, struct dgram *d, unsigned batch)
@@ -531,9 +531,9 @@ static void reflect_one_by_one(int fd, struct dgram *d)
 static _Noreturn void reflect(const struct opts *o)
 {
 	static struct dgram d[BATCH];
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(o->port) };
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons(o->port)};
+	struct epoll_event ev = {.events = EPOLLIN};
 	int one = 1, ep = epoll_create1(EPOLL_CLOEXEC),
 	    fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -568,11 +568,11 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .mode = "random",
-			  .win = 128,
-			  .socks = 4,
-			  .port = MIP4_PORT,
-			  .batch = BATCH };
+	struct opts o = {.mode = "random",
+			 .win = 128,
+			 .socks = 4,
+			 .port = MIP4_PORT,
+			 .batch = BATCH};
 	struct in_addr a;
 	int ch;
 

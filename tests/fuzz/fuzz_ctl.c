@@ -45,9 +45,9 @@ static int cmd_args(void *arg, const struct ctl_req *req, struct jw *out,
 }
 
 static const struct ctl_cmd cmds[] = {
-	{ "status", cmd_status, "state" },
-	{ "args", cmd_args, "echo args" },
-	{ NULL, NULL, NULL },
+    {"status", cmd_status, "state"},
+    {"args", cmd_args, "echo args"},
+    {NULL, NULL, NULL},
 };
 
 static void on_line(void *arg, char *line, size_t len)

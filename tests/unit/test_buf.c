@@ -9,7 +9,7 @@
 
 #include "common/buf.h"
 
-static const uint8_t seq8[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+static const uint8_t seq8[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 
 /* Calls the getter of `size` bytes, widened; the output starts as all ones
  * so a failed get visibly zeroes it. */
@@ -39,12 +39,12 @@ static int get(struct rbuf *r, size_t size, uint64_t *v)
 	}
 }
 
-static const size_t sizes[] = { 1, 2, 4, 8 };
+static const size_t sizes[] = {1, 2, 4, 8};
 
 static void getters_exact_length(void **state)
 {
-	static const uint64_t want[] = { 0x01, 0x0102, 0x01020304,
-					 0x0102030405060708ULL };
+	static const uint64_t want[] = {0x01, 0x0102, 0x01020304,
+					0x0102030405060708ULL};
 	struct rbuf r;
 	uint64_t v;
 
@@ -100,7 +100,7 @@ static void failure_latches_and_zeroes(void **state)
 {
 	const uint8_t *p = seq8;
 	struct rbuf r, sub;
-	uint8_t dst[4] = { 9, 9, 9, 9 }, b = 9;
+	uint8_t dst[4] = {9, 9, 9, 9}, b = 9;
 	uint64_t v;
 
 	rb_init(&r, seq8, sizeof(seq8));
@@ -266,7 +266,7 @@ static void sub_bounds_and_independence(void **state)
 	/* and a failure in the parent does not reach the sub */
 	rb_init(&r, seq8, 4);
 	assert_int_equal(rb_sub(&r, &sub, 2), 0);
-	assert_int_equal(rb_u32(&r, &(uint32_t){ 0 }), -1);
+	assert_int_equal(rb_u32(&r, &(uint32_t){0}), -1);
 	assert_int_equal(rb_u16(&sub, &v16), 0);
 	assert_int_equal(v16, 0x0102);
 	assert_int_equal(rb_end(&sub), 0);
@@ -343,9 +343,8 @@ static void end_checks(void **state)
 
 static void network_byte_order(void **state)
 {
-	static const uint8_t be[] = { 0x12, 0x34, 0x89, 0xab, 0xcd, 0xef,
-				      0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54,
-				      0x32, 0x10 };
+	static const uint8_t be[] = {0x12, 0x34, 0x89, 0xab, 0xcd, 0xef, 0xfe,
+				     0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
 	uint8_t out[sizeof(be)];
 	struct rbuf r;
 	struct wbuf w;
@@ -485,9 +484,17 @@ static void patch_out_of_range(void **state)
 	static const struct {
 		size_t size, off;
 	} bad[] = {
-		{ 1, 4 }, { 2, 3 }, { 4, 1 }, { 1, 5 }, { 2, 4 }, { 4, 4 },
-		{ 1, SIZE_MAX }, { 2, SIZE_MAX }, { 2, SIZE_MAX - 1 },
-		{ 4, SIZE_MAX - 1 }, { 4, SIZE_MAX - 3 },
+	    {1, 4},
+	    {2, 3},
+	    {4, 1},
+	    {1, 5},
+	    {2, 4},
+	    {4, 4},
+	    {1, SIZE_MAX},
+	    {2, SIZE_MAX},
+	    {2, SIZE_MAX - 1},
+	    {4, SIZE_MAX - 1},
+	    {4, SIZE_MAX - 3},
 	};
 	uint8_t buf[8];
 	struct wbuf w;
@@ -540,7 +547,7 @@ static void writer_latches(void **state)
 
 static void zero_capacity(void **state)
 {
-	uint8_t buf[1] = { 0xaa };
+	uint8_t buf[1] = {0xaa};
 	size_t off = 99;
 	struct wbuf w;
 
@@ -572,24 +579,24 @@ static void zero_capacity(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(getters_exact_length),
-		cmocka_unit_test(getters_one_short),
-		cmocka_unit_test(getters_zero_length),
-		cmocka_unit_test(failure_latches_and_zeroes),
-		cmocka_unit_test(peek_does_not_latch),
-		cmocka_unit_test(bytes_bounds),
-		cmocka_unit_test(ptr_bounds),
-		cmocka_unit_test(skip_bounds),
-		cmocka_unit_test(sub_bounds_and_independence),
-		cmocka_unit_test(rest),
-		cmocka_unit_test(end_checks),
-		cmocka_unit_test(network_byte_order),
-		cmocka_unit_test(writers_exact_and_over),
-		cmocka_unit_test(bytes_and_zero),
-		cmocka_unit_test(reserve_and_patch),
-		cmocka_unit_test(patch_out_of_range),
-		cmocka_unit_test(writer_latches),
-		cmocka_unit_test(zero_capacity),
+	    cmocka_unit_test(getters_exact_length),
+	    cmocka_unit_test(getters_one_short),
+	    cmocka_unit_test(getters_zero_length),
+	    cmocka_unit_test(failure_latches_and_zeroes),
+	    cmocka_unit_test(peek_does_not_latch),
+	    cmocka_unit_test(bytes_bounds),
+	    cmocka_unit_test(ptr_bounds),
+	    cmocka_unit_test(skip_bounds),
+	    cmocka_unit_test(sub_bounds_and_independence),
+	    cmocka_unit_test(rest),
+	    cmocka_unit_test(end_checks),
+	    cmocka_unit_test(network_byte_order),
+	    cmocka_unit_test(writers_exact_and_over),
+	    cmocka_unit_test(bytes_and_zero),
+	    cmocka_unit_test(reserve_and_patch),
+	    cmocka_unit_test(patch_out_of_range),
+	    cmocka_unit_test(writer_latches),
+	    cmocka_unit_test(zero_capacity),
 	};
 
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);

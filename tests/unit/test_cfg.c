@@ -109,8 +109,8 @@ static void missing_required_and_optional(void **state)
 	long long n = 42;
 	struct cfg c;
 
-	assert_int_equal(open_text(&c, "m.conf", "\n\ngw = {\n  port = 1;\n};\n"),
-			 0);
+	assert_int_equal(
+	    open_text(&c, "m.conf", "\n\ngw = {\n  port = 1;\n};\n"), 0);
 	g = cfg_group(&c, NULL, "gw", true);
 	assert_non_null(g);
 	assert_int_equal(cfg_int(&c, g, "retries", &n, 0, 9, false), 0);
@@ -124,7 +124,7 @@ static void missing_required_and_optional(void **state)
 
 static void addresses_prefixes_enums(void **state)
 {
-	static const char *const roles[] = { "mn", "ha", "fa", NULL };
+	static const char *const roles[] = {"mn", "ha", "fa", NULL};
 	struct ipaddr a;
 	unsigned plen;
 	int role = -1;
@@ -144,7 +144,8 @@ static void addresses_prefixes_enums(void **state)
 	assert_int_equal(cfg_addr(&c, NULL, "b", &a, true), 0);
 	assert_int_equal(a.family, AF_INET6);
 	assert_int_equal(cfg_addr(&c, NULL, "bad", &a, true), -1);
-	assert_err(&c, "e.conf:3: 'bad' = \"10.1.1.300\" is not an IPv4 or IPv6");
+	assert_err(&c,
+		   "e.conf:3: 'bad' = \"10.1.1.300\" is not an IPv4 or IPv6");
 	assert_int_equal(cfg_prefix(&c, NULL, "p", &a, &plen, true), 0);
 	assert_int_equal(plen, 16);
 	assert_int_equal(cfg_prefix(&c, NULL, "pbad", &a, &plen, true), -1);
@@ -158,12 +159,12 @@ static void addresses_prefixes_enums(void **state)
 
 static void unknown_keys(void **state)
 {
-	static const char *const known[] = { "gateway", "port", NULL };
+	static const char *const known[] = {"gateway", "port", NULL};
 	struct cfg c;
 
-	assert_int_equal(open_text(&c, "k.conf",
-				   "gateway = \"10.0.0.1\";\nprot = 500;\n"),
-			 0);
+	assert_int_equal(
+	    open_text(&c, "k.conf", "gateway = \"10.0.0.1\";\nprot = 500;\n"),
+	    0);
 	assert_int_equal(cfg_keys(&c, NULL, known), -1);
 	assert_err(&c, "k.conf:2: unknown setting 'prot' in top level; "
 		       "known: gateway, port");
@@ -185,23 +186,23 @@ static void secret_files(void **state)
 				   "none = \"missing.key\";\n"
 				   "empty = \"empty.key\";\n"),
 			 0);
-	assert_int_equal(cfg_secret_file(&c, NULL, "good", key, sizeof(key),
-					 &len, true),
-			 0);
+	assert_int_equal(
+	    cfg_secret_file(&c, NULL, "good", key, sizeof(key), &len, true), 0);
 	assert_int_equal(len, 6);
 	assert_memory_equal(key, "s3cret", 6);
-	assert_int_equal(cfg_secret_file(&c, NULL, "open", key, sizeof(key),
-					 &len, true),
-			 -1);
+	assert_int_equal(
+	    cfg_secret_file(&c, NULL, "open", key, sizeof(key), &len, true),
+	    -1);
 	assert_err(&c, "s.conf:2: key file ");
-	assert_err(&c, "open.key is readable by others (mode 644); run: chmod 600");
-	assert_int_equal(cfg_secret_file(&c, NULL, "none", key, sizeof(key),
-					 &len, true),
-			 -1);
+	assert_err(&c,
+		   "open.key is readable by others (mode 644); run: chmod 600");
+	assert_int_equal(
+	    cfg_secret_file(&c, NULL, "none", key, sizeof(key), &len, true),
+	    -1);
 	assert_err(&c, "s.conf:3: cannot open key file");
-	assert_int_equal(cfg_secret_file(&c, NULL, "empty", key, sizeof(key),
-					 &len, true),
-			 -1);
+	assert_int_equal(
+	    cfg_secret_file(&c, NULL, "empty", key, sizeof(key), &len, true),
+	    -1);
 	assert_err(&c, "empty.key: empty");
 	/* the secret itself never appears in an error */
 	assert_null(strstr(c.err, "s3cret"));
@@ -214,7 +215,8 @@ static void error_buffer_bounded(void **state)
 
 	assert_int_equal(open_text(&c, "b.conf", "x = 1;\n"), 0);
 	for (int i = 0; i < 500; i++)
-		cfg_error(&c, NULL, "error number %d with some padding text", i);
+		cfg_error(&c, NULL, "error number %d with some padding text",
+			  i);
 	assert_int_equal(c.nerr, 500);
 	assert_true(strlen(c.err) < sizeof(c.err));
 	cfg_close(&c);
@@ -236,15 +238,15 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(syntax_error_names_line),
-		cmocka_unit_test(missing_file),
-		cmocka_unit_test(include_error_names_included_file),
-		cmocka_unit_test(types_and_ranges),
-		cmocka_unit_test(missing_required_and_optional),
-		cmocka_unit_test(addresses_prefixes_enums),
-		cmocka_unit_test(unknown_keys),
-		cmocka_unit_test(secret_files),
-		cmocka_unit_test(error_buffer_bounded),
+	    cmocka_unit_test(syntax_error_names_line),
+	    cmocka_unit_test(missing_file),
+	    cmocka_unit_test(include_error_names_included_file),
+	    cmocka_unit_test(types_and_ranges),
+	    cmocka_unit_test(missing_required_and_optional),
+	    cmocka_unit_test(addresses_prefixes_enums),
+	    cmocka_unit_test(unknown_keys),
+	    cmocka_unit_test(secret_files),
+	    cmocka_unit_test(error_buffer_bounded),
 	};
 
 	return cmocka_run_group_tests_name("cfg", tests, setup, teardown);

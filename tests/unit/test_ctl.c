@@ -70,7 +70,7 @@ static int setup_lines(void **state)
 static void one_byte_chunks(void **state)
 {
 	const char *s = "{\"cmd\":\"status\"}\n";
-	struct got g = { 0 };
+	struct got g = {0};
 
 	for (size_t i = 0; s[i]; i++)
 		feed(&g, s + i, 1);
@@ -82,7 +82,7 @@ static void one_byte_chunks(void **state)
 static void several_lines_crlf_and_empty(void **state)
 {
 	const char *s = "a\n\nbb\r\n\r\n\n c \ntail";
-	struct got g = { 0 };
+	struct got g = {0};
 
 	feed(&g, s, strlen(s));
 	assert_int_equal(g.n, 3);
@@ -99,7 +99,7 @@ static void several_lines_crlf_and_empty(void **state)
 static void max_line_accepted(void **state)
 {
 	char *big = malloc(CTL_MAX_LINE + 2);
-	struct got g = { 0 };
+	struct got g = {0};
 
 	memset(big, 'x', CTL_MAX_LINE);
 	big[CTL_MAX_LINE] = '\n';
@@ -120,7 +120,7 @@ static void max_line_accepted(void **state)
 static void oversize_once_then_next_line(void **state)
 {
 	char *big = malloc(CTL_MAX_LINE + 8);
-	struct got g = { 0 };
+	struct got g = {0};
 
 	memset(big, 'y', CTL_MAX_LINE + 1);
 	memcpy(big + CTL_MAX_LINE + 1, "\nok\n", 4);
@@ -135,7 +135,7 @@ static void oversize_once_then_next_line(void **state)
 static void oversize_across_feeds(void **state)
 {
 	char chunk[1000];
-	struct got g = { 0 };
+	struct got g = {0};
 
 	feed(&g, "first\nsecond-", 13);
 	memset(chunk, 'z', sizeof(chunk));
@@ -180,10 +180,10 @@ static int cmd_mute(void *arg, const struct ctl_req *req, struct jw *out,
 }
 
 static const struct ctl_cmd cmds[] = {
-	{ "echo", cmd_echo, "echoes args.v" },
-	{ "fail", cmd_fail, "always fails" },
-	{ "mute", cmd_mute, NULL },
-	{ NULL, NULL, NULL },
+    {"echo", cmd_echo, "echoes args.v"},
+    {"fail", cmd_fail, "always fails"},
+    {"mute", cmd_mute, NULL},
+    {NULL, NULL, NULL},
 };
 
 static void expect_reply(const char *req, const char *want)
@@ -202,7 +202,7 @@ static void expect_reply(const char *req, const char *want)
 static void dispatch_errors(void **state)
 {
 	expect_reply("hello", "{\"ok\":false,\"error\":\"malformed JSON at "
-			     "byte 0: value expected\"}");
+			      "byte 0: value expected\"}");
 	expect_reply("{\"id\":1,", "{\"ok\":false,\"error\":\"malformed JSON "
 				   "at byte 8: string key expected\"}");
 	expect_reply("[1,2]", "{\"ok\":false,\"error\":\"a request must be a "
@@ -484,7 +484,7 @@ static void slow_client_dropped(void **state)
  * stays in the backlog: the server must pause rather than spin. */
 static void accept_backs_off_when_out_of_fds(void **state)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct client *c = calloc(1, sizeof(*c));
 	struct rlimit old, low;
 	uint64_t t0;
@@ -498,9 +498,8 @@ static void accept_backs_off_when_out_of_fds(void **state)
 	low.rlim_cur = (rlim_t)lowest;
 	strcpy(sa.sun_path, path);
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-	assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)),
-			 0);
-	eloop_run_once(loop, 10); /* EMFILE: pause */
+	assert_int_equal(connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	eloop_run_once(loop, 10);		       /* EMFILE: pause */
 	assert_int_equal(eloop_run_once(loop, 50), 0); /* and no spinning */
 	setrlimit(RLIMIT_NOFILE, &old);
 	client_send(c, "{\"cmd\":\"echo\"}\n");
@@ -514,7 +513,7 @@ static void accept_backs_off_when_out_of_fds(void **state)
 
 static void make_stale_socket(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	strcpy(sa.sun_path, path);
@@ -577,27 +576,25 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(one_byte_chunks, setup_lines),
-		cmocka_unit_test_setup(several_lines_crlf_and_empty,
-				       setup_lines),
-		cmocka_unit_test_setup(max_line_accepted, setup_lines),
-		cmocka_unit_test_setup(oversize_once_then_next_line,
-				       setup_lines),
-		cmocka_unit_test_setup(oversize_across_feeds, setup_lines),
-		cmocka_unit_test(dispatch_errors),
-		cmocka_unit_test(dispatch_id_echo),
-		cmocka_unit_test(dispatch_help),
-		cmocka_unit_test_setup_teardown(request_reply, setup_server,
-						teardown_server),
-		cmocka_unit_test_setup_teardown(subscribe_and_events,
-						setup_server, teardown_server),
-		cmocka_unit_test_setup_teardown(too_many_clients, setup_server,
-						teardown_server),
-		cmocka_unit_test_setup_teardown(slow_client_dropped,
-						setup_server, teardown_server),
-		cmocka_unit_test_setup_teardown(accept_backs_off_when_out_of_fds,
-						setup_server, teardown_server),
-		cmocka_unit_test(socket_lifecycle),
+	    cmocka_unit_test_setup(one_byte_chunks, setup_lines),
+	    cmocka_unit_test_setup(several_lines_crlf_and_empty, setup_lines),
+	    cmocka_unit_test_setup(max_line_accepted, setup_lines),
+	    cmocka_unit_test_setup(oversize_once_then_next_line, setup_lines),
+	    cmocka_unit_test_setup(oversize_across_feeds, setup_lines),
+	    cmocka_unit_test(dispatch_errors),
+	    cmocka_unit_test(dispatch_id_echo),
+	    cmocka_unit_test(dispatch_help),
+	    cmocka_unit_test_setup_teardown(request_reply, setup_server,
+					    teardown_server),
+	    cmocka_unit_test_setup_teardown(subscribe_and_events, setup_server,
+					    teardown_server),
+	    cmocka_unit_test_setup_teardown(too_many_clients, setup_server,
+					    teardown_server),
+	    cmocka_unit_test_setup_teardown(slow_client_dropped, setup_server,
+					    teardown_server),
+	    cmocka_unit_test_setup_teardown(accept_backs_off_when_out_of_fds,
+					    setup_server, teardown_server),
+	    cmocka_unit_test(socket_lifecycle),
 	};
 
 	return cmocka_run_group_tests_name("ctl", tests, setup, teardown);

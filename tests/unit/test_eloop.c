@@ -99,7 +99,7 @@ static uint64_t elapsed_ms(uint64_t since_ns)
 static void init_items(size_t n, timer_cb cb)
 {
 	for (size_t i = 0; i < n; i++) {
-		items[i] = (struct item){ .id = (int)i };
+		items[i] = (struct item){.id = (int)i};
 		timer_init(&items[i].t, cb, &items[i]);
 		timer_init(&items[i].t2, record2, &items[i]);
 	}
@@ -116,7 +116,7 @@ static void run_until(size_t want, int max_ms)
 
 static void sorted_by_due(void **state)
 {
-	static const int offs[] = { 5, 1, 7, 3, 0, 6, 2, 4 };
+	static const int offs[] = {5, 1, 7, 3, 0, 6, 2, 4};
 	uint64_t base = mono_ns() - 10 * NS_PER_MS;
 
 	init_items(8, record);
@@ -132,7 +132,7 @@ static void sorted_by_due(void **state)
 
 static void future_dues_sorted(void **state)
 {
-	static const int offs[] = { 30, 10, 20, 5, 25, 15 };
+	static const int offs[] = {30, 10, 20, 5, 25, 15};
 
 	init_items(6, record);
 	for (int i = 0; i < 6; i++)
@@ -147,7 +147,7 @@ static void future_dues_sorted(void **state)
 
 static void equal_due_in_arm_order(void **state)
 {
-	static const int arm[] = { 3, 1, 4, 0, 2 };
+	static const int arm[] = {3, 1, 4, 0, 2};
 	uint64_t due = mono_ns();
 
 	init_items(5, record);
@@ -313,8 +313,7 @@ static void del_other(void *arg, int fd, uint32_t events)
 	close(other[1]);
 	assert_int_equal(pipe2(other, O_CLOEXEC), 0);
 	assert_int_equal(other[0], old); /* lowest free number: reused */
-	assert_int_equal(eloop_add_fd(l, other[0], EPOLLIN, on_never, NULL),
-			 0);
+	assert_int_equal(eloop_add_fd(l, other[0], EPOLLIN, on_never, NULL), 0);
 	eloop_del_fd(l, fd); /* and itself, with its own event being run */
 }
 
@@ -530,24 +529,24 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(sorted_by_due),
-		T(future_dues_sorted),
-		T(equal_due_in_arm_order),
-		T(cancel_before_due),
-		T(cancel_in_same_round),
-		T(periodic_rearm),
-		T(arm_for_now_does_not_spin),
-		T(rearm_moves),
-		T(cancel_owner_only_that_owner),
-		T(remaining_and_count),
-		T(fd_readable),
-		T(del_fd_with_pending_event),
-		T(signal_delivered),
-		T(stop_returns_code),
-		T(idle_sleeps),
-		T(fds_close_on_exec),
-		T(free_leaves_timers_idle),
-		T(heap_stress),
+	    T(sorted_by_due),
+	    T(future_dues_sorted),
+	    T(equal_due_in_arm_order),
+	    T(cancel_before_due),
+	    T(cancel_in_same_round),
+	    T(periodic_rearm),
+	    T(arm_for_now_does_not_spin),
+	    T(rearm_moves),
+	    T(cancel_owner_only_that_owner),
+	    T(remaining_and_count),
+	    T(fd_readable),
+	    T(del_fd_with_pending_event),
+	    T(signal_delivered),
+	    T(stop_returns_code),
+	    T(idle_sleeps),
+	    T(fds_close_on_exec),
+	    T(free_leaves_timers_idle),
+	    T(heap_stress),
 	};
 
 	return cmocka_run_group_tests_name("eloop", tests, NULL, NULL);

@@ -254,7 +254,8 @@ static void esp_proposal(struct ike_sa_pl *sa, uint8_t num)
 	add_trans(p, IKE_TRANS_ESN, IKE_ESN_NO, 0);
 }
 
-static void assert_sa_equal(const struct ike_sa_pl *a, const struct ike_sa_pl *b)
+static void assert_sa_equal(const struct ike_sa_pl *a,
+			    const struct ike_sa_pl *b)
 {
 	assert_int_equal(a->nprop, b->nprop);
 	for (unsigned i = 0; i < a->nprop; i++) {

@@ -125,18 +125,16 @@ static void gw_new_keys(struct t *t, struct resp *nr, struct dh *d,
 	nr->spi_i = spi_i;
 	nr->spi_r = spi_r;
 	nr->suite = r->suite;
-	assert_int_equal(dh_shared(d, peer->ke.data.p, peer->ke.data.len, gir,
-				   sizeof(gir)),
+	assert_int_equal(
+	    dh_shared(d, peer->ke.data.p, peer->ke.data.len, gir, sizeof(gir)),
+	    0);
+	assert_int_equal(ike_skeyseed_rekey(r->suite.prf, r->k.sk_d, r->k.d_len,
+					    gir, 32, ni, nil, nrn, nrl, seed),
 			 0);
-	assert_int_equal(ike_skeyseed_rekey(r->suite.prf, r->k.sk_d,
-					    r->k.d_len, gir, 32, ni, nil, nrn,
-					    nrl, seed),
-			 0);
-	assert_int_equal(ike_keys_derive(&nr->suite, seed,
-					 r->suite.prf->out_len, ni, nil, nrn,
-					 nrl, (uint8_t *)&si, (uint8_t *)&sr,
-					 &nr->k),
-			 0);
+	assert_int_equal(
+	    ike_keys_derive(&nr->suite, seed, r->suite.prf->out_len, ni, nil,
+			    nrn, nrl, (uint8_t *)&si, (uint8_t *)&sr, &nr->k),
+	    0);
 	nr->in = sk_ctx_new(nr->suite.encr, NULL,
 			    gw_init ? nr->k.sk_er : nr->k.sk_ei, nr->k.e_len,
 			    NULL, 0, SK_IN);
@@ -377,8 +375,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(gw_ike_rekey, setup_dpd, teardown),
-	    cmocka_unit_test_setup_teardown(our_ike_rekey, setup_dpd,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(our_ike_rekey, setup_dpd, teardown),
 	    cmocka_unit_test_setup_teardown(gw_ike_rekey_invalid_ke, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(gw_ike_rekey_refused, setup,

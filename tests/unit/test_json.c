@@ -101,7 +101,7 @@ static void nested(void **state)
 	assert_int_equal(d.tok[json_get(&d, 0, "d")].type, JSON_OBJECT);
 	assert_int_equal(json_get(&d, 0, "zz"), -1);
 	assert_int_equal(json_get(&d, a, "a"), -1); /* not an object */
-	assert_int_equal(json_at(&d, 0, 0), -1);	/* not an array */
+	assert_int_equal(json_at(&d, 0, 0), -1);    /* not an array */
 	assert_int_equal(json_get(&d, -1, "a"), -1);
 	assert_int_equal(json_str(&d, 999, s, sizeof(s)), -1);
 	/* the span of a container covers its brackets */
@@ -156,45 +156,45 @@ static const struct {
 	const char *text;
 	const char *error;
 } bad[] = {
-	{ "", "empty input" },
-	{ "   ", "empty input" },
-	{ "{} x", "unexpected data after the value" },
-	{ "1 2", "unexpected data after the value" },
-	{ "\"abc", "unterminated string" },
-	{ "[1,2", "',' or ']' expected" },
-	{ "{\"a\":1", "',' or '}' expected" },
-	{ "[1,]", "value expected" },
-	{ "{\"a\":1,}", "string key expected" },
-	{ "{\"a\" 1}", "':' expected after key" },
-	{ "{1:2}", "string key expected" },
-	{ "\"a\\x\"", "invalid escape" },
-	{ "\"\\u12g4\"", "invalid \\u escape" },
-	{ "\"\\u12\"", "invalid \\u escape" },
-	{ "\"a\tb\"", "control character in string" },
-	{ "\"\\ud800\"", "high surrogate without a low one" },
-	{ "\"\\ud800\\u0041\"", "high surrogate without a low one" },
-	{ "\"\\udc00\"", "lone low surrogate" },
-	{ "\"\xff\"", "invalid UTF-8 in string" },
-	{ "\"\xc0\xaf\"", "invalid UTF-8 in string" },    /* overlong */
-	{ "\"\xed\xa0\x80\"", "invalid UTF-8 in string" }, /* surrogate */
-	{ "\"\xe2\x82\"", "invalid UTF-8 in string" },     /* truncated */
-	{ "01", "leading zero in number" },
-	{ "-01", "leading zero in number" },
-	{ "1.", "digit expected after '.'" },
-	{ "1.e3", "digit expected after '.'" },
-	{ "1e", "digit expected in exponent" },
-	{ "-", "digit expected in number" },
-	{ "+1", "value expected" },
-	{ ".5", "value expected" },
-	{ "NaN", "value expected" },
-	{ "Infinity", "value expected" },
-	{ "tru", "invalid literal" },
-	{ "nul", "invalid literal" },
-	{ "truex", "unexpected data after the value" },
-	{ "[", "value expected, end of input found" },
-	{ "{", "string key expected" },
-	{ "'a'", "value expected" },
-	{ "[1]]", "unexpected data after the value" },
+    {"", "empty input"},
+    {"   ", "empty input"},
+    {"{} x", "unexpected data after the value"},
+    {"1 2", "unexpected data after the value"},
+    {"\"abc", "unterminated string"},
+    {"[1,2", "',' or ']' expected"},
+    {"{\"a\":1", "',' or '}' expected"},
+    {"[1,]", "value expected"},
+    {"{\"a\":1,}", "string key expected"},
+    {"{\"a\" 1}", "':' expected after key"},
+    {"{1:2}", "string key expected"},
+    {"\"a\\x\"", "invalid escape"},
+    {"\"\\u12g4\"", "invalid \\u escape"},
+    {"\"\\u12\"", "invalid \\u escape"},
+    {"\"a\tb\"", "control character in string"},
+    {"\"\\ud800\"", "high surrogate without a low one"},
+    {"\"\\ud800\\u0041\"", "high surrogate without a low one"},
+    {"\"\\udc00\"", "lone low surrogate"},
+    {"\"\xff\"", "invalid UTF-8 in string"},
+    {"\"\xc0\xaf\"", "invalid UTF-8 in string"},     /* overlong */
+    {"\"\xed\xa0\x80\"", "invalid UTF-8 in string"}, /* surrogate */
+    {"\"\xe2\x82\"", "invalid UTF-8 in string"},     /* truncated */
+    {"01", "leading zero in number"},
+    {"-01", "leading zero in number"},
+    {"1.", "digit expected after '.'"},
+    {"1.e3", "digit expected after '.'"},
+    {"1e", "digit expected in exponent"},
+    {"-", "digit expected in number"},
+    {"+1", "value expected"},
+    {".5", "value expected"},
+    {"NaN", "value expected"},
+    {"Infinity", "value expected"},
+    {"tru", "invalid literal"},
+    {"nul", "invalid literal"},
+    {"truex", "unexpected data after the value"},
+    {"[", "value expected, end of input found"},
+    {"{", "string key expected"},
+    {"'a'", "value expected"},
+    {"[1]]", "unexpected data after the value"},
 };
 
 static void malformed(void **state)
@@ -333,8 +333,11 @@ static void writer_misuse(void **state)
 static void round_trip(void **state)
 {
 	static const char *const strs[] = {
-		"", "plain", "quote\" back\\ slash/", "ctl\x01\x02\x1f\n\t",
-		"utf8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+	    "",
+	    "plain",
+	    "quote\" back\\ slash/",
+	    "ctl\x01\x02\x1f\n\t",
+	    "utf8 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
 	};
 	size_t n = sizeof(strs) / sizeof(strs[0]);
 	struct json_tok t[32];
@@ -359,9 +362,8 @@ static void round_trip(void **state)
 	a = json_get(&d, 0, "strs");
 	assert_int_equal(d.tok[a].size, n);
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(json_str(&d, json_at(&d, a, (uint32_t)i), s,
-					  sizeof(s)),
-				 0);
+		assert_int_equal(
+		    json_str(&d, json_at(&d, a, (uint32_t)i), s, sizeof(s)), 0);
 		assert_string_equal(s, strs[i]);
 	}
 	jw_free(&w);
@@ -370,20 +372,20 @@ static void round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(scalars, teardown),
-		cmocka_unit_test_teardown(nested, teardown),
-		cmocka_unit_test_teardown(escaped_key, teardown),
-		cmocka_unit_test_teardown(unicode, teardown),
-		cmocka_unit_test_teardown(str_limits, teardown),
-		cmocka_unit_test_teardown(malformed, teardown),
-		cmocka_unit_test_teardown(error_position, teardown),
-		cmocka_unit_test(embedded_nul),
-		cmocka_unit_test_teardown(depth_limit, teardown),
-		cmocka_unit_test(too_many_tokens),
-		cmocka_unit_test(writer_basic),
-		cmocka_unit_test(writer_escaping),
-		cmocka_unit_test(writer_misuse),
-		cmocka_unit_test(round_trip),
+	    cmocka_unit_test_teardown(scalars, teardown),
+	    cmocka_unit_test_teardown(nested, teardown),
+	    cmocka_unit_test_teardown(escaped_key, teardown),
+	    cmocka_unit_test_teardown(unicode, teardown),
+	    cmocka_unit_test_teardown(str_limits, teardown),
+	    cmocka_unit_test_teardown(malformed, teardown),
+	    cmocka_unit_test_teardown(error_position, teardown),
+	    cmocka_unit_test(embedded_nul),
+	    cmocka_unit_test_teardown(depth_limit, teardown),
+	    cmocka_unit_test(too_many_tokens),
+	    cmocka_unit_test(writer_basic),
+	    cmocka_unit_test(writer_escaping),
+	    cmocka_unit_test(writer_misuse),
+	    cmocka_unit_test(round_trip),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

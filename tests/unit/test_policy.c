@@ -24,7 +24,7 @@
 
 #include "policy/policy.h"
 
-#define IP(a, b, c, d)                                                        \
+#define IP(a, b, c, d)                                                         \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 #define HOA  IP(10, 1, 0, 50)
@@ -81,6 +81,8 @@ struct scenario {
 	size_t n;
 };
 
+/* Scenario tables: one event and its actions per line. */
+/* clang-format off */
 /* --- events --- */
 #define E_HOME(i, a) {.type = POLICY_EV_ADDR_USABLE, .ifx = i, .addr = a, .home = true}
 #define E_ADDR(i, a) {.type = POLICY_EV_ADDR_USABLE, .ifx = i, .addr = a}
@@ -398,45 +400,46 @@ static const struct scenario scenarios[] = {
     SC(denied_final, false),	    SC(prefix_movement, false),
     SC(no_prefix_other_fa, false),
 };
+/* clang-format on */
 
 /* --- runner --- */
 
 static struct in_addr in(uint32_t host)
 {
-	return (struct in_addr){ htonl(host) };
+	return (struct in_addr){htonl(host)};
 }
 
 static struct policy_ev make_ev(const struct tev *t)
 {
-	struct policy_ev ev = { .type = t->type,
-				.ifindex = t->ifx,
-				.addr = in(t->addr),
-				.is_home = t->home,
-				.timer = t->timer };
+	struct policy_ev ev = {.type = t->type,
+			       .ifindex = t->ifx,
+			       .addr = in(t->addr),
+			       .is_home = t->home,
+			       .timer = t->timer};
 
-	ev.adv = (struct policy_adv){ .fa = t->fa,
-				      .home = t->home,
-				      .fa_addr = in(t->addr),
-				      .coa = in(t->coa),
-				      .seq = t->seq,
-				      .lifetime = t->life,
-				      .has_prefix = t->plen != 0,
-				      .prefix = in(t->pfx),
-				      .plen = t->plen };
-	ev.reply = (struct policy_reply){ .path = t->path,
-					  .accepted = t->ok,
-					  .authenticated = t->ok || t->auth,
-					  .final = t->final,
-					  .code = t->code,
-					  .coa = in(t->coa) };
-	ev.vpn = (struct policy_vpn){ in(t->tia), in(t->gw) };
+	ev.adv = (struct policy_adv){.fa = t->fa,
+				     .home = t->home,
+				     .fa_addr = in(t->addr),
+				     .coa = in(t->coa),
+				     .seq = t->seq,
+				     .lifetime = t->life,
+				     .has_prefix = t->plen != 0,
+				     .prefix = in(t->pfx),
+				     .plen = t->plen};
+	ev.reply = (struct policy_reply){.path = t->path,
+					 .accepted = t->ok,
+					 .authenticated = t->ok || t->auth,
+					 .final = t->final,
+					 .code = t->code,
+					 .coa = in(t->coa)};
+	ev.vpn = (struct policy_vpn){in(t->tia), in(t->gw)};
 	return ev;
 }
 
 /* The action as the table would spell it, for comparison and messages. */
 static struct tact to_tact(const struct policy_action *a)
 {
-	struct tact t = { .t = 1 + (int)a->type };
+	struct tact t = {.t = 1 + (int)a->type};
 
 	switch (a->type) {
 	case POLICY_ACT_SEND_RRQ_DIRECT:
@@ -471,7 +474,8 @@ static struct tact to_tact(const struct policy_action *a)
 
 static void fmt(char *buf, size_t n, const struct tact *t)
 {
-	snprintf(buf, n, "%s(mode=%s coa=%08x addr=%08x fa=%08x%s%s t=%d ms=%u)",
+	snprintf(buf, n,
+		 "%s(mode=%s coa=%08x addr=%08x fa=%08x%s%s t=%d ms=%u)",
 		 policy_act_name((enum policy_act_type)(t->t - 1)),
 		 access_mode_name(t->mode), t->coa, t->addr, t->fa,
 		 t->via_fa ? " via-fa" : "", t->keep ? " keep" : "",
@@ -531,7 +535,7 @@ static bool check_row(const char *sc, size_t i, const struct row *r,
 
 static void run_scenario(const struct scenario *s)
 {
-	struct policy_conf conf = { .keep_vpn_when_trusted = s->keep_vpn };
+	struct policy_conf conf = {.keep_vpn_when_trusted = s->keep_vpn};
 	struct policy_action out[POLICY_MAX_ACTIONS];
 	struct policy p;
 
@@ -553,7 +557,7 @@ static void test_scenario(void **state)
 /* Final modes, checked through the accessor. */
 static void test_mode_accessor(void **state)
 {
-	struct policy_conf conf = { 0 };
+	struct policy_conf conf = {0};
 	struct policy_action out[POLICY_MAX_ACTIONS];
 	struct policy p;
 
@@ -562,7 +566,8 @@ static void test_mode_accessor(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		struct policy_ev ev = make_ev(&external[i].ev);
 
-		assert_true(policy_event(&p, &ev, out, POLICY_MAX_ACTIONS) >= 0);
+		assert_true(policy_event(&p, &ev, out, POLICY_MAX_ACTIONS) >=
+			    0);
 	}
 	assert_int_equal(policy_mode(&p), MODE_MC);
 	assert_int_equal(p.trust, TRUST_UNTRUSTED);
@@ -571,7 +576,7 @@ static void test_mode_accessor(void **state)
 /* Too small an output array: -1, and the state still moves on. */
 static void test_overflow(void **state)
 {
-	struct policy_conf conf = { 0 };
+	struct policy_conf conf = {0};
 	struct policy_action out[1];
 	struct tev home = E_HOME(2, HOA);
 	struct policy_ev ev = make_ev(&home);
@@ -598,10 +603,10 @@ static void test_names(void **state)
 /* Reconfiguration clears the 131 latch like a link change does. */
 static void test_reconfigure(void **state)
 {
-	struct policy_conf conf = { 0 };
+	struct policy_conf conf = {0};
 	struct policy_action out[POLICY_MAX_ACTIONS];
-	struct tev t[] = { E_LEASE(3, CCOA), E_DENY_A(DIRECT, CCOA, 131),
-			   E_LEASE(3, CCO2) };
+	struct tev t[] = {E_LEASE(3, CCOA), E_DENY_A(DIRECT, CCOA, 131),
+			  E_LEASE(3, CCO2)};
 	struct policy p;
 	struct policy_ev ev;
 

@@ -624,8 +624,8 @@ static void hex(const char *s, uint8_t *out, size_t n)
 static void check_mac(enum reg_alg alg, const uint8_t *key, size_t klen,
 		      const void *data, size_t dlen, const char *want_hex)
 {
-	struct reg_sa sa = {.spi = 0x100, .alg = alg, .key = key,
-			    .key_len = klen};
+	struct reg_sa sa = {
+	    .spi = 0x100, .alg = alg, .key = key, .key_len = klen};
 	uint8_t got[16], want[16];
 
 	hex(want_hex, want, 16);
@@ -677,10 +677,9 @@ static void keyed_md5_prefix_suffix(void **state)
 		  "message digest", 14, "39ef423fd6796acb5f442e9f05adfeed");
 	/* differs from HMAC with the same key */
 	{
-		struct reg_sa a = {
-		    .alg = REG_ALG_KEYED_MD5,
-		    .key = (const uint8_t *)"k",
-		    .key_len = 1};
+		struct reg_sa a = {.alg = REG_ALG_KEYED_MD5,
+				   .key = (const uint8_t *)"k",
+				   .key_len = 1};
 		struct reg_sa h = a;
 		uint8_t x[16], y[16];
 
@@ -704,9 +703,8 @@ static void long_keys(void **state)
 
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 29 + 3);
-	assert_int_equal(EVP_Digest(big, sizeof(big), digest, &dl, EVP_md5(),
-				    NULL),
-			 1);
+	assert_int_equal(
+	    EVP_Digest(big, sizeof(big), digest, &dl, EVP_md5(), NULL), 1);
 	sa.key = big;
 	sa.key_len = sizeof(big);
 	md.key = digest;

@@ -28,12 +28,10 @@
 # Needs root (network namespaces).  Tears the lab down on exit.
 set -euo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-LAB=$ROOT/tests/lab/lab.sh
-. "$ROOT/tests/lab/topology.sh"
-B=${B:-build}
-case "$B" in /*) ;; *) B=$ROOT/$B ;; esac
+# shellcheck source=../lab/lablib.sh
+. "$(dirname "$0")/../lab/lablib.sh"   # lab, in_ns, wait_for, recorded_pid, B; topology.sh
+# shellcheck source=../lab/mobiked_lib.sh
+. "$LAB_DIR/mobiked_lib.sh"            # mobiked_conf, start_mobiked, tia4, ...
 RUNS=${RUNS:-3}
 SECS=${SECS:-10}
 REVERSE=${REVERSE:-0}
@@ -49,21 +47,12 @@ export LAB_STATE=/tmp/${LAB_PREFIX}lab
 # only matters on rekey, and neither client rekeys during the run)
 export LAB_MN_IKE=$IKE_PROP LAB_MN_ESP=$ESP_PROP
 WORK=/tmp/${LAB_PREFIX}bench
-SOCK=$WORK/mobiked.sock
+WAIT_POLL_MS=250
 HZ=$(getconf CLK_TCK)
 RESULTS=()        # "label mbps cpu% cpus_per_gbit gw%" lines (medians)
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-lab() { timeout 90 "$LAB" "$@"; }
-in_ns() { local ns=$1; shift; timeout 30 ip netns exec "${LAB_PREFIX}$ns" "$@"; }
-mobctl() { timeout 5 "$B/mobctl" -s "$SOCK" "$@"; }
-wait_for() {   # SECONDS CMD...
-	local n=$(($1 * 4))
-	shift
-	while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; n=$((n - 1)); done
-	return 1
-}
 
 cleanup() {
 	local rc=$?
@@ -86,14 +75,6 @@ cleanup() {
 }
 
 # ---------------------------------------------------------------- measuring
-# recorded PID of a lab process (pids/NAME.pid: "PID STARTTIME NS"), checked
-# against its start time
-lab_pid() {
-	local pid t rest
-	read -r pid t rest <"$LAB_STATE/pids/$1.pid" || return 1
-	[ "$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" = "$t" ] || return 1
-	echo "$pid"
-}
 # utime+stime in clock ticks of a whole process (all threads); the comm
 # field may contain spaces, so count fields from the closing parenthesis
 cpu_ticks() {
@@ -113,7 +94,7 @@ measure() {
 	local m cpu cpg gw gb cs wall retr
 	local rev=()
 	[ "$REVERSE" = 1 ] && rev=(-R)
-	gpid=$(lab_pid charon-gw) || die "gw charon not running"
+	gpid=$(recorded_pid charon-gw) || die "gw charon not running"
 	for i in $(seq "$RUNS"); do
 		json=$WORK/$label-$i.json
 		c0=$(cpu_ticks "$cpid") g0=$(cpu_ticks "$gpid") t0=$(now)
@@ -166,48 +147,21 @@ log "lab up (prefix $LAB_PREFIX)"
 lab up >"$WORK/lab-up.log" 2>&1 || { cat "$WORK/lab-up.log" >&2; die "lab up failed"; }
 lab dhcp -4 >/dev/null || die "no DHCP lease on ext1"
 lab spawn srv iperf3-srv iperf3 -s -B "$SRV4" >/dev/null 2>&1
-srv_up() { in_ns srv ss -Hltn 'sport = :5201' | grep -q .; }
-wait_for 5 srv_up || die "iperf3 server does not listen"
-gw_no_sa() { ! lab swanctl gw --list-sas 2>/dev/null | grep -q ESTABLISHED; }
+wait_for 5 tcp_listening srv 5201 || die "iperf3 server does not listen"
 
 # ---- (a) mobiked
-(umask 077; echo 'lab-only-psk-not-a-secret' >"$WORK/mobiked.psk")
-cat >"$WORK/mobiked.conf" <<EOF
-log = { level = "info"; };
-control = { socket = "$SOCK"; };
-connection = {
-  gateway = [ "$GW_OUT4" ];
-  local_id = "mn.lab";
-  remote_id = "gw.lab";
-  psk_file = "mobiked.psk";
-  ike_proposals = [ "$IKE_PROP" ];
-  esp_proposals = [ "$ESP_PROP" ];
-  remote_ts = [ "$INTRANET4", "$INTRANET6" ];
-  vips = [ "0.0.0.0" ];
-  request_dns = false;
-  retransmit = { timeout = 1.0; base = 1.5; tries = 3; };
-  dpd_delay = 30;
-  keepalive = 20;
-  start_action = "start";
-};
-EOF
-timeout 10 "$B/mobiked" -t -c "$WORK/mobiked.conf" >/dev/null || die "mobiked -t rejects the generated config"
+MOBIKED_LOG=info MOBIKED_VIPS='"0.0.0.0"'
+mobiked_conf "$GW_OUT4" "$IKE_PROP" "$ESP_PROP" "request_dns = false;"
+mobiked_t >/dev/null || die "mobiked -t rejects the generated config"
 log "(a) mobiked: start, wait for the IKE SA"
-lab spawn mn mobiked "$B/mobiked" -c "$WORK/mobiked.conf" >/dev/null 2>&1
-mobiked_tia() {
-	mobctl --json mobiked status | python3 -c '
-import json, sys
-r = json.load(sys.stdin)["result"]
-assert r["ike_sa"] == "ESTABLISHED"
-print([a for a in r.get("tia", []) if "." in a][0])'
-}
-wait_for 20 mobiked_tia || die "mobiked: no established IKE SA with a TIA within 20 s"
-tia=$(mobiked_tia)
-mpid=$(lab_pid mobiked) || die "mobiked is not running"
+start_mobiked >/dev/null 2>&1
+wait_for 20 established || die "mobiked: no established IKE SA with a TIA within 20 s"
+tia=$(tia4)
+mpid=$(recorded_pid mobiked) || die "mobiked is not running"
 log "mobiked pid $mpid established, TIA $tia; $(lab swanctl gw --list-sas 2>/dev/null | grep -o 'AES_GCM[^ ]*' | head -2 | tr '\n' ' ')"
 in_ns mn ping -c 2 -i 0.2 -W 2 -I "$tia" "$SRV4" >/dev/null || die "mobiked: no ping to srv through the tunnel"
 measure mobiked "$mpid" "$tia"
-lab stop mobiked >/dev/null 2>&1
+stop_mobiked >/dev/null 2>&1
 wait_for 10 gw_no_sa || die "gw still has an SA after mobiked stopped"
 
 # ---- (b) strongSwan client charon
@@ -217,7 +171,7 @@ lab swanctl mn --initiate --child intranet --timeout 20 >"$WORK/initiate.log" 2>
 	{ cat "$WORK/initiate.log" >&2; die "charon client: initiate failed"; }
 vip=$(lab swanctl mn --list-sas --raw | sed -n 's/.*local-vips=\[\([0-9.]*\).*/\1/p' | head -1)
 [ -n "$vip" ] || die "charon client: no virtual IP"
-cpid=$(lab_pid charon-mn) || die "MN charon is not running"
+cpid=$(recorded_pid charon-mn) || die "MN charon is not running"
 log "charon pid $cpid established, VIP $vip; $(lab swanctl gw --list-sas 2>/dev/null | grep -o 'AES_GCM[^ ]*' | head -2 | tr '\n' ' ')"
 in_ns mn ping -c 2 -i 0.2 -W 2 -I "$vip" "$SRV4" >/dev/null || die "charon: no ping to srv through the tunnel"
 measure charon "$cpid" "$vip"

@@ -1,14 +1,16 @@
 # shellcheck shell=bash
-# mip.sh - Mobile IP (mipd) in the lab: the pieces test_mipd.sh and demo.sh
-# share.  Sourced; the caller sets
-#   LAB_PREFIX, LAB_STATE  the running lab (lab.sh)
-#   MIPD, MOBCTL           the binaries
-#   PY                     python3
+# mip.sh - Mobile IP (mipd) in the lab: what test_mipd.sh, test_mip_nat.sh
+# and demo.sh share.  Sourced after lablib.sh (or testlib.sh); the caller
+# exports LAB_PREFIX, LAB_STATE (the running lab) and sets
 #   S                      a private directory for configs, keys, sockets,
-#                          helper scripts and logs (mip_dir creates it)
+#                          helper scripts, captures and logs (mip_dir
+#                          creates it)
+#   MIPD, MOBCTL           optional: default $B/mipd, $B/mobctl
 # and gets:
 #   HOA HA SRV FACOA       the MN's home address, the HA, srv, the FA's CoA
-#   mip_dir                create S (mode 700)
+#                          (topology.sh's MN_HOME4, HA4, SRV4, FA_R4)
+#   mip_dir                create S (mode 700); IN=$S/in.log (srv -> MN)
+#                          and OUT=$S/out.log (MN -> srv), the echo logs
 #   mip_key FILE           a random 16-byte MN-HA key (0x...), mode 600
 #   mip_ha_conf FILE [SETTINGS] [ENTRIES]  HA in [ha]: home link ha0, one
 #                          MN ($HOA, SPI 256, key $S/mn.key); SETTINGS go
@@ -18,9 +20,19 @@
 #   mip_fa_conf FILE       FA in [fa] on br-fa, advertising every second
 #   mip_mn_conf FILE KEYFILE LIFETIME   MN in [mn] on mn0, reverse tunnel,
 #                          mipd's own dhcpcd (mode c), no VPN
+#   mip_conf_ok FILE       `mipd -t` accepts FILE
+#   mip_spawn ha|fa|mn     mipd with $S/ROLE.conf in [ROLE], as the lab
+#                          process mipd-ROLE
+#   mip_capture ha|fa|arp...   tcpdump into $S/NAME.pcap (lab process
+#                          cap-NAME): UDP 434 on the HA's ha0 or on br-fa,
+#                          ARP on br-home (from [int]: every broadcast there)
 #   mip_helpers            $S/echo.py (TCP echo server / client logging
 #                          every echoed byte's arrival) and $S/gap.py (the
 #                          longest pause in such a log within [T0, T1])
+#   mip_sessions           two TCP sessions with the home address, echoing a
+#                          byte every 100 ms: srv -> MN:5001 logged in $IN,
+#                          MN -> srv:5002 in $OUT (lab processes echo-*)
+#   mip_gap LOG T0 T1      that longest pause in seconds ("none" if no data)
 #   ctl ROLE CMD           `mobctl --json mipd CMD` on ROLE's socket
 #   jget EXPR              evaluate EXPR on the JSON "result" (as d)
 #   mn_mode, mode_is MODE  the MN's mode (home, c, f, mc, none)
@@ -29,31 +41,43 @@
 #   ha_binding FIELD, fa_visitor FIELD, mn_st FIELD   one field of the
 #                          HA's binding / the FA's visitor entry for $HOA
 #                          ("" when none) / the MN's status
+#   mn_fields_are VALUE FIELD...   those fields of the MN's status, joined
+#                          by spaces, are VALUE
 #   ha_st EXPR             EXPR on the HA's status (as d), e.g.
 #                          'd["ha_counters"]["accepted"]'
+#   ha_ctr NAME, ha_tun NAME   one of the HA's ha_counters / tunnel counters
+#   ha_count_is N          the HA holds N bindings
 #   json_has ROLE CMD LIST KEY=VALUE...   ROLE's CMD result has an entry in
 #                          LIST with home_address $HOA and these fields
 #                          (VALUE ">0": a positive number); prints the entry
 #   mac_of NS DEV          DEV's MAC address in NS
-#   ha_proxy_arp           the HA has a proxy neighbour entry for $HOA on ha0
+#   ha_proxy_arp, no_proxy_arp   the HA has (no) proxy neighbour entry for
+#                          $HOA on ha0
 #   arp_who                who answers ARP for $HOA on the home link (asked
 #                          by [int], the home link's router): MACs or "none"
 #   garps PCAP MAC T0      gratuitous ARPs for $HOA from MAC in PCAP since T0
+#   garps_ge MAC T0 N      at least N of them in $S/arp.pcap
 #   int_neigh_mac          [int]'s neighbour entry for $HOA on br-home
-#   mip_teardown_snapshot, mip_teardown_checks   after `lab down`: no
-#                          namespace of the run, none of its processes (the
-#                          recorded ones and anything naming its state dir)
 #   mn_lease               the MN's DHCP address on the dhcp subnet
 #   last_echo_age LOG, flowing LOG, no_error LOG   an echo client's log
 #   mip_now                epoch seconds (float)
-# Addresses: see topology.sh (MN_HOME4, HA4, SRV4, FA_R4).
+#   mip_test_start         the start of a mipd test (testlib.sh): test_start,
+#                          mipd and mobctl built, lab up, S=$LAB_STATE/mipd
+#                          with the helpers, wait_for polling 5 times a
+#                          second, the mipd logs as FAIL_LOGS, KEEP=1 keeps
+#                          the state dir, and TEARDOWN=mip_teardown: `lab
+#                          down`, then checks that nothing of the run is left
 
 # shellcheck disable=SC2034  # used by the callers
-HOA=10.10.0.100 HA=10.10.0.2 SRV=10.40.0.2 FACOA=10.30.0.1
-MIP_LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HOA=$MN_HOME4 HA=$HA4 SRV=$SRV4 FACOA=$FA_R4
+MIPD=${MIPD:-$B/mipd}
+MOBCTL=${MOBCTL:-$B/mobctl}
 MIP_LOG_LEVEL=${MIP_LOG_LEVEL:-debug}
 
-mip_dir() { mkdir -p "$S" && chmod 700 "$S"; }
+mip_dir() {
+	mkdir -p "$S" && chmod 700 "$S"
+	IN=$S/in.log OUT=$S/out.log
+}
 
 mip_key() { (umask 077; printf '0x%s\n' "$(openssl rand -hex 16)" >"$1"); }
 
@@ -94,6 +118,27 @@ mn = { home_address = "$HOA"; home_prefix_len = 24; home_agent = "$HA";
        keep_vpn_when_trusted = false; };
 EOF
 }
+mip_conf_ok() { "$MIPD" -t -c "$1" >/dev/null; }
+
+# ---------------------------------------------------------------- processes
+mip_spawn() { lab spawn "$1" "mipd-$1" "$MIPD" -c "$S/$1.conf"; }
+mip_capture() {
+	local c
+	for c; do
+		case "$c" in
+		ha) lab spawn ha cap-ha tcpdump -Z root -U --immediate-mode -n -i ha0 -w "$S/ha.pcap" udp port 434 ;;
+		fa) lab spawn fa cap-fa tcpdump -Z root -U --immediate-mode -n -i br-fa -w "$S/fa.pcap" udp port 434 ;;
+		arp) lab spawn int cap-arp tcpdump -Z root -U --immediate-mode -n -i br-home -w "$S/arp.pcap" arp ;;
+		esac
+	done
+}
+mip_sessions() {
+	lab spawn mn echo-srv-mn "$PY" "$S/echo.py" server "$HOA" 5001
+	lab spawn srv echo-srv-srv "$PY" "$S/echo.py" server "$SRV" 5002
+	sleep 0.5
+	lab spawn srv echo-cl-srv "$PY" "$S/echo.py" client "$HOA" 5001 - "$IN"
+	lab spawn mn echo-cl-mn "$PY" "$S/echo.py" client "$SRV" 5002 "$HOA" "$OUT"
+}
 
 # ---------------------------------------------------------------- queries
 ctl() { "$MOBCTL" -s "$S/$1.sock" --json mipd "$2" 2>/dev/null; }
@@ -102,7 +147,7 @@ mn_mode() { ctl mn status | jget 'd.get("mode","")'; }
 mode_is() { [ "$(mn_mode)" = "$1" ]; }
 # the HA's binding CoA for the HoA ("" when none)
 ha_coa() {
-	ctl ha bindings | jget '"".join(b["care_of"] for b in d.get("bindings", []) if b["home_address"] == "'$HOA'")'
+	ctl ha bindings | jget '"".join(b["care_of"] for b in d.get("bindings", []) if b["home_address"] == "'"$HOA"'")'
 }
 ha_coa_is() { [ "$(ha_coa)" = "$1" ]; }
 # shellcheck disable=SC2254  # $1 is a glob on purpose
@@ -114,7 +159,15 @@ mip_field() { # LIST FIELD: FIELD of the LIST entry for $HOA
 ha_binding() { ctl ha bindings | mip_field bindings "$1"; }
 fa_visitor() { ctl fa visitors | mip_field visitors "$1"; }
 mn_st() { ctl mn status | jget "d.get('$1', '')"; }
+mn_fields_are() { # VALUE FIELD...
+	local want=$1
+	shift
+	[ "$(ctl mn status | "$PY" -c 'import json,sys; d=json.load(sys.stdin).get("result") or {}; print(*(d.get(k, "") for k in sys.argv[1:]))' "$@")" = "$want" ]
+}
 ha_st() { ctl ha status | jget "$1"; }
+ha_ctr() { ha_st "d['ha_counters']['$1']"; }
+ha_tun() { ha_st "(d.get('tunnel') or {}).get('$1', '')"; }
+ha_count_is() { [ "$(ha_st 'd["bindings"]')" = "$1" ]; }
 json_has() { # ROLE CMD LIST KEY=VALUE...
 	local role=$1 cmd=$2 list=$3
 	shift 3
@@ -134,10 +187,12 @@ sys.exit(1)' "$list" "$HOA" "$@"
 }
 mac_of() { ip -n "${LAB_PREFIX}$1" -o link show dev "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 ha_proxy_arp() { ip -n "${LAB_PREFIX}ha" neigh show proxy | grep -q "^$HOA dev ha0 "; }
-arp_who() { ip netns exec "${LAB_PREFIX}int" "$PY" "$MIP_LAB_DIR/mip_pkt.py" arp br-home "$HOA"; }
+no_proxy_arp() { ! ha_proxy_arp; }
+arp_who() { ip netns exec "${LAB_PREFIX}int" "$PY" "$LAB_DIR/mip_pkt.py" arp br-home "$HOA"; }
 garps() { # PCAP MAC T0
 	tshark -r "$1" -Y "arp.isgratuitous == 1 && arp.src.proto_ipv4 == $HOA && arp.src.hw_mac == $2 && frame.time_epoch >= $3" 2>/dev/null | grep -c .
 }
+garps_ge() { [ "$(garps "$S/arp.pcap" "$1" "$2")" -ge "$3" ]; }
 int_neigh_mac() { ip -n "${LAB_PREFIX}int" neigh show "$HOA" dev br-home | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }
 mn_lease() { ip netns exec "${LAB_PREFIX}mn" ip -4 -o addr show dev mn0 | awk '{print $4}' | cut -d/ -f1 | grep '^10\.20\.' | head -1; }
 mip_now() { "$PY" -c 'import time; print(time.time())'; }
@@ -197,6 +252,7 @@ for t in after:
 print("GAP %.2f" % gap)
 EOF
 }
+mip_gap() { "$PY" "$S/gap.py" "$@" | sed 's/^GAP //'; }
 
 last_echo_age() { # LOG: seconds since the last echo
 	"$PY" -c 'import sys,time; ts=[float(l) for l in open(sys.argv[1]) if l[0].isdigit()]; print("%.1f"%(time.time()-ts[-1]) if ts else 999)' "$1"
@@ -204,45 +260,29 @@ last_echo_age() { # LOG: seconds since the last echo
 flowing() { local a; a=$(last_echo_age "$1"); "$PY" -c "import sys; sys.exit(0 if $a < 1.0 else 1)"; }
 no_error() { ! grep -q ERROR "$1"; }
 
-# ---------------------------------------------------------------- teardown
-# Call mip_teardown_snapshot before `lab down` (its records go with the
-# state dir), mip_teardown_checks after it, with the caller's check().
-mip_teardown_snapshot() { MIP_STARTED=$(cat "$LAB_STATE/pids.history" 2>/dev/null); }
-mip_no_ns_left() { ! ip netns list | grep "^${LAB_PREFIX}"; }
-mip_no_started_alive() {
-	local name pid t rest st
-	[ -n "${MIP_STARTED:-}" ] || { echo "no processes recorded"; return 1; }
-	while read -r name pid t rest; do
-		st=$(awk '{print $3 " " $22}' "/proc/$pid/stat" 2>/dev/null) || continue
-		if [ "${st#* }" = "$t" ] && [ "${st%% *}" != Z ]; then
-			echo "$name (pid $pid) still alive"
-			return 1
-		fi
-	done <<<"$MIP_STARTED"
+# ---------------------------------------------------------------- a mipd test
+mip_test_start() {
+	[ "${KEEP:-0}" = 1 ] && export LAB_KEEP_STATE=1
+	WAIT_POLL_MS=200 # mipd's timers are short
+	S=$LAB_STATE/mipd
+	TEARDOWN=mip_teardown
+	FAIL_LOGS=("$LAB_STATE"/log/mipd-ha.log "$LAB_STATE"/log/mipd-fa.log "$LAB_STATE"/log/mipd-mn.log)
+	test_start
+	need_built mipd mobctl
+	lab up >"$CHECK_OUT" 2>&1 || stop_test "lab up"
+	mip_dir
+	mip_helpers
 }
-# anything else of the run (e.g. the dhcpcd mipd starts, with its state in
-# $S): a process whose command line names the state dir
-mip_no_state_proc() {
-	"$PY" - "$LAB_STATE/" <<'EOF'
-import os, sys
-left = []
-for p in os.listdir("/proc"):
-    if not p.isdigit() or int(p) == os.getpid():
-        continue
-    try:
-        c = open("/proc/%s/cmdline" % p, "rb").read().replace(b"\0", b" ")
-    except OSError:
-        continue
-    if sys.argv[1].encode() in c:
-        left.append("%s (%s)" % (p, c.decode(errors="replace")[:60]))
-if left:
-    print(", ".join(left))
-sys.exit(1 if left else 0)
-EOF
-}
-mip_teardown_checks() {
-	check "teardown: no namespace of this run left" mip_no_ns_left
-	check "teardown: none of the $(echo "${MIP_STARTED:-}" | grep -c .) processes the run started is alive" \
-		mip_no_started_alive
-	check "teardown: no process naming $LAB_STATE left" mip_no_state_proc
+# The run's records go with the state dir: read them before `lab down`.
+mip_teardown() {
+	local started
+	[ -d "$LAB_STATE" ] || return 0
+	started=$(cat "$LAB_STATE/pids.history" 2>/dev/null)
+	lab_teardown
+	check "teardown: no namespace of this run left" no_ns_of "$LAB_PREFIX"
+	check "teardown: none of the $(echo "$started" | grep -c .) processes the run started is alive" \
+		none_alive <<<"$started"
+	# anything else of the run (e.g. the dhcpcd mipd starts, with its state
+	# in $S): a process whose command line names the state dir
+	check "teardown: no process naming $LAB_STATE left" none_naming "$LAB_STATE/"
 }

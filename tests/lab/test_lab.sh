@@ -9,72 +9,13 @@
 # yet (no suite daemon is involved).  LAB_TEST_PREFIX overrides the run prefix.
 set -uo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-LAB=$HERE/lab.sh
-. "$HERE/topology.sh"          # addresses (GW_OUT4, SRV4, ...)
-. "$HERE/gone.sh"              # teardown assertions
-
+. "$(dirname "$0")/testlib.sh" # check, wait_for, lab, in_ns, teardown; topology.sh, gone.sh
 export LAB_PREFIX=${LAB_TEST_PREFIX:-t$$-}
 export LAB_STATE=/tmp/${LAB_PREFIX}lab
-T0=$(date +%s)
-passed=0 failed=0 torn_down=0
-OUT=$(mktemp "/tmp/${LAB_PREFIX}test.XXXXXX")   # command output of the current check
-
-# Report lines go to fd 3 (the real stdout): a trap may fire while a check
-# function runs with its stdout redirected into $OUT.
-exec 3>&1
-say() { echo "$@" >&3; }
-ok() { say "ok - $*"; passed=$((passed + 1)); }
-not_ok() {
-	say "not ok - $*"
-	failed=$((failed + 1))
-	sed 's/^/#   /' "$OUT" | tail -15 >&3
-}
-# check DESCRIPTION CMD...: CMD's output goes to $OUT (shown on failure)
-check() {
-	local d=$1
-	shift
-	if "$@" >"$OUT" 2>&1; then ok "$d"; else not_ok "$d"; fi
-}
-# (fd 3 closed: daemons started through lab.sh must not hold our stdout)
-lab() { timeout 90 "$LAB" "$@" 3>&-; }
-in_ns() { local ns=$1; shift; timeout 30 ip netns exec "${LAB_PREFIX}$ns" "$@" 3>&-; }
-
-# On failure show the daemon logs' tails (the state dir goes with teardown).
-diag() {
-	local f
-	[ "$failed" -gt 0 ] || return 0
-	for f in "$LAB_STATE"/gw/charon.log "$LAB_STATE"/mn/charon.log "$LAB_STATE"/log/dhcpcd-mn.log; do
-		[ -f "$f" ] || continue
-		say "# --- tail $f"
-		tail -20 "$f" | sed 's/^/#   /' >&3
-	done
-}
-
-teardown() {
-	[ "$torn_down" = 1 ] && return 0
-	torn_down=1
-	diag
-	lab down >/dev/null 2>&1 || say "# teardown reported an error"
-}
-finish() {
-	local rc=$?
-	teardown
-	rm -f "$OUT"
-	# a run killed half-way still gets a summary line
-	if [ "$summary_done" != 1 ]; then
-		say "$passed passed, $((failed + 1)) failed (aborted, rc $rc)"
-		exit 1
-	fi
-}
-summary_done=0
-trap finish EXIT
-trap 'say "# interrupted"; exit 130' INT TERM
-
-[ "$(id -u)" = 0 ] || { say "not ok - must run as root"; say "0 passed, 1 failed"; summary_done=1; exit 1; }
+FAIL_LOGS=("$LAB_STATE"/gw/charon.log "$LAB_STATE"/mn/charon.log "$LAB_STATE"/log/dhcpcd-mn.log)
+test_start
 
 # ---------------------------------------------------------------- helpers
-mn_addr() { in_ns mn ip "$1" -o addr show dev mn0 scope global | awk '{print $4}' | cut -d/ -f1 | head -1; }
 sa_raw() { lab swanctl mn --list-sas --raw 2>/dev/null; }
 sa_field() { sa_raw | grep -o " $1=[^ ]*" | head -1 | cut -d= -f2; }
 vip4() { sa_raw | sed -n 's/.*local-vips=\[\([0-9.]*\).*/\1/p' | head -1; }
@@ -84,10 +25,9 @@ all_ns_exist() {
 	for s in "${TOPO_NS[@]}"; do [ -e "/run/netns/${LAB_PREFIX}$s" ] || { echo "missing ${LAB_PREFIX}$s"; return 1; }; done
 }
 recorded_running() {
-	local name pid t rest
+	local name
 	for name in "$@"; do
-		read -r pid t rest <"$LAB_STATE/pids/$name.pid" || return 1
-		[ "$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" = "$t" ] || { echo "$name not running"; return 1; }
+		recorded_pid "$name" >/dev/null || { echo "$name not running"; return 1; }
 	done
 }
 gw_ready() {
@@ -105,12 +45,6 @@ tcp_refused() {
 	[[ "$out" == *refused* ]]
 }
 fw_drops() { in_ns fw nft list chain inet labfw forward | sed -n 's/.*counter packets \([0-9]*\).*dropped by policy.*/\1/p'; }
-wait_for() {   # SECONDS CMD...: poll CMD every 0.5 s
-	local n=$(($1 * 2))
-	shift
-	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.5; n=$((n - 1)); done
-	return 1
-}
 
 # ---------------------------------------------------------------- (a) up
 say "# lab prefix $LAB_PREFIX, state $LAB_STATE"
@@ -172,8 +106,7 @@ check "IPv6 ping reaches srv $SRV6 through the tunnel" \
 	in_ns mn ping -6 -c 3 -i 0.2 -W 2 "$SRV6"
 # TCP through the tunnel: iperf3 server on srv, a 1 s client run from the VIP
 lab spawn srv iperf3-srv iperf3 -s -B "$SRV4" >/dev/null 2>&1
-srv_listens() { in_ns srv ss -Hltn "sport = :5201" | grep -q .; }
-wait_for 5 srv_listens
+wait_for 5 tcp_listening srv 5201
 check "TCP (iperf3, 1 s) from the virtual IP to srv through the tunnel" \
 	in_ns mn timeout 15 iperf3 -c "$SRV4" -B "${vip:-0.0.0.0}" -t 1
 lab stop iperf3-srv >/dev/null 2>&1
@@ -219,7 +152,7 @@ check "firewall: UDP 500 and 4500 from the MN on ext1 arrive at the gw" ike_port
 others_dropped() {
 	local c
 	for c in p1234 p1234v6 ptcp; do
-		[ "$(probe_count $c)" = 0 ] || { in_ns gw nft list table inet labprobe; return 1; }
+		[ "$(probe_count "$c")" = 0 ] || { in_ns gw nft list table inet labprobe; return 1; }
 	done
 }
 check "firewall: UDP 1234 (IPv4 and IPv6) and TCP 22 from the MN never reach the gw" others_dropped
@@ -276,8 +209,8 @@ ip netns exec "${LAB_PREFIX}srv" sh -c 'trap "" TERM; exec sleep 300' </dev/null
 stray=$!
 started=$(cat "$LAB_STATE/pids.history" 2>/dev/null)
 inodes=$(run_ns_inodes "$LAB_PREFIX")
-torn_down=1
-diag
+torn_down=1 # this is the teardown: not again at exit
+show_fail_logs
 check "lab.sh down" lab down
 check "no namespace of this run is left in ip netns list" no_ns_of "$LAB_PREFIX"
 check "none of the $(echo "$started" | grep -c .) processes the run started is alive" none_alive <<<"$started"
@@ -289,7 +222,4 @@ wait 2>/dev/null
 no_state() { [ ! -e "$LAB_STATE" ]; }
 check "state dir removed" no_state
 
-say "# took $(($(date +%s) - T0)) s"
-summary_done=1
-say "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_end

@@ -8,31 +8,14 @@
 # Run as root; about 20 s.  B (build dir) is accepted and unused.
 set -uo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-LAB=$HERE/lab.sh
-. "$HERE/topology.sh"
-. "$HERE/gone.sh"
+. "$(dirname "$0")/testlib.sh" # check, LAB, ...; topology.sh, gone.sh
 
 P=${LAB_TEST_PREFIX:-d$$}
 OTHER=${P}o-                   # the lab that keeps running throughout
-T0=$(date +%s)
-passed=0 failed=0 summary_done=0
-OUT=$(mktemp "/tmp/${P}test.XXXXXX")
-PREFIXES=()                    # every prefix this test used, for the trap
+PREFIXES=()                    # every prefix this test used, for teardown
+TEARDOWN=all_down
+test_start
 
-exec 3>&1
-say() { echo "$@" >&3; }
-ok() { say "ok - $*"; passed=$((passed + 1)); }
-not_ok() {
-	say "not ok - $*"
-	failed=$((failed + 1))
-	sed 's/^/#   /' "$OUT" | tail -15 >&3
-}
-check() {
-	local d=$1
-	shift
-	if "$@" >"$OUT" 2>&1; then ok "$d"; else not_ok "$d"; fi
-}
 state_of() { echo "/tmp/${1}lab"; }
 # lab_of PREFIX ARGS...: lab.sh for that run, passing on LAB_KEEP_STATE and
 # LAB_FAIL_AT if the caller set them (fd 3 closed: daemons must not hold our
@@ -45,24 +28,16 @@ lab_of() {
 }
 use() { PREFIXES+=("$1"); }
 
-finish() {
-	local rc=$? p
+# teardown: every lab this test started that is still there
+all_down() {
+	local p
 	for p in "${PREFIXES[@]}"; do
 		[ -d "$(state_of "$p")" ] || ls /run/netns/"$p"* >/dev/null 2>&1 || continue
 		lab_of "$p" down >/dev/null 2>&1
 		rm -rf "$(state_of "$p")"
 	done
 	end_strays
-	rm -f "$OUT"
-	if [ "$summary_done" != 1 ]; then
-		say "$passed passed, $((failed + 1)) failed (aborted, rc $rc)"
-		exit 1
-	fi
 }
-trap finish EXIT
-trap 'say "# interrupted"; exit 130' INT TERM
-
-[ "$(id -u)" = 0 ] || { say "not ok - must run as root"; say "0 passed, 1 failed"; summary_done=1; exit 1; }
 
 # ---------------------------------------------------------------- helpers
 # gone PREFIX LABEL: the run left nothing.  Needs its state dir kept
@@ -90,7 +65,7 @@ snapshot_other() {
 	for f in "$st"/pids/*.pid; do other_procs+=("$(basename "$f" .pid) $(cat "$f")"); done
 }
 other_untouched() {
-	local l name ino pid t rest st
+	local l name ino pid t rest
 	[ "${#other_ns[@]}" = "${#TOPO_NS[@]}" ] || { echo "snapshot has ${#other_ns[@]} namespaces"; return 1; }
 	for l in "${other_ns[@]}"; do
 		read -r name ino <<<"$l"
@@ -99,9 +74,7 @@ other_untouched() {
 	[ "${#other_procs[@]}" -ge 5 ] || { echo "snapshot has ${#other_procs[@]} processes"; return 1; }
 	for l in "${other_procs[@]}"; do
 		read -r name pid t rest <<<"$l"
-		st=$(awk '{print $3 " " $22}' "/proc/$pid/stat" 2>/dev/null)
-		[ "${st#* }" = "$t" ] && [ "${st%% *}" != Z ] ||
-			{ echo "$name (pid $pid) is not running"; return 1; }
+		proc_running "$pid" "$t" || { echo "$name (pid $pid) is not running"; return 1; }
 	done
 	lab_of "$OTHER" swanctl gw --list-conns | grep -q '^rw:' || { echo "gw charon does not answer"; return 1; }
 }
@@ -152,7 +125,7 @@ use "$A"
 # foreground command in a terminal does, and SIGINT goes to all of it (a
 # non-interactive shell's background jobs would ignore SIGINT).
 set -m
-LAB_PREFIX=$A LAB_STATE=$(state_of "$A") LAB_KEEP_STATE=1 "$LAB" up >"$OUT.a" 2>&1 3>&- &
+LAB_PREFIX=$A LAB_STATE=$(state_of "$A") LAB_KEEP_STATE=1 "$LAB" up >"$CHECK_OUT.a" 2>&1 3>&- &
 upid=$!
 set +m
 # mid-way: namespaces built, the first dnsmasq started, the gw not yet
@@ -165,12 +138,12 @@ kill -0 "$upid" 2>/dev/null && kill -KILL -- "-$upid"
 wait "$upid"
 rc=$?
 interrupted() {
-	cat "$OUT.a"
-	[ "$rc" = 130 ] && grep -q "up failed (rc 130), tearing down" "$OUT.a" &&
-		grep -q "lab $A down" "$OUT.a"
+	cat "$CHECK_OUT.a"
+	[ "$rc" = 130 ] && grep -q "up failed (rc 130), tearing down" "$CHECK_OUT.a" &&
+		grep -q "lab $A down" "$CHECK_OUT.a"
 }
 check "^C: lab.sh up exits 130 and tears down (rc $rc)" interrupted
-rm -f "$OUT.a"
+rm -f "$CHECK_OUT.a"
 gone "$A" "^C"
 check "^C: the other lab is untouched" other_untouched
 
@@ -180,14 +153,14 @@ for step in dnsmasq-dhcp charon-gw; do
 	use "$F"
 	fails() {
 		local rc
-		LAB_FAIL_AT=$step LAB_KEEP_STATE=1 lab_of "$F" up >"$OUT.b" 2>&1
+		LAB_FAIL_AT=$step LAB_KEEP_STATE=1 lab_of "$F" up >"$CHECK_OUT.b" 2>&1
 		rc=$?
-		cat "$OUT.b"
-		[ "$rc" != 0 ] && grep -q "LAB_FAIL_AT=$step: failing on purpose" "$OUT.b" &&
-			grep -q "up failed (rc 1), tearing down" "$OUT.b"
+		cat "$CHECK_OUT.b"
+		[ "$rc" != 0 ] && grep -q "LAB_FAIL_AT=$step: failing on purpose" "$CHECK_OUT.b" &&
+			grep -q "up failed (rc 1), tearing down" "$CHECK_OUT.b"
 	}
 	check "failure after $step: up fails and tears down" fails
-	rm -f "$OUT.b"
+	rm -f "$CHECK_OUT.b"
 	gone "$F" "failure after $step"
 	check "failure after $step: the other lab is untouched" other_untouched
 done
@@ -218,7 +191,4 @@ LAB_KEEP_STATE=1 check "lab.sh down of the other lab" lab_of "$OTHER" down
 gone "$OTHER" "the other lab"
 end_strays
 
-say "# took $(($(date +%s) - T0)) s"
-summary_done=1
-say "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+test_end

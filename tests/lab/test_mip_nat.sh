@@ -26,116 +26,52 @@
 # Env: B (build dir, default build), LAB_TEST_PREFIX, KEEP=1 keeps state.
 set -uo pipefail
 
-LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$LAB_DIR/../.." && pwd)
-B=${B:-build}
-MIPD=$ROOT/$B/mipd
-MOBCTL=$ROOT/$B/mobctl
+. "$(dirname "$0")/testlib.sh" # check, wait_for, lab, in_ns, teardown
+. "$LAB_DIR/mip.sh"            # mipd configs, processes, queries, sessions
 export LAB_PREFIX=${LAB_TEST_PREFIX:-n$$-}
 export LAB_STATE=/tmp/${LAB_PREFIX}lab
-[ "${KEEP:-0}" = 1 ] && export LAB_KEEP_STATE=1
-PY=$(python3 -c 'import sys; print(sys.executable)')
-# shellcheck source=mip.sh
-. "$LAB_DIR/mip.sh"
 LIFETIME=20 # renewed at 16 s: the UDP tunnel must outlive a renewal
 KA=2        # the HA's keepalive interval (RFC 3519 3.2), short for the test
-NAT=10.1.3.2
-
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - $*"; fail=$((fail + 1)); }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
-note() { echo "# $*"; }
-lab() { "$LAB_DIR/lab.sh" "$@"; }
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ -d "$LAB_STATE" ]; then
-		mip_teardown_snapshot
-		lab down >/dev/null 2>&1
-		mip_teardown_checks
-	fi
-	note "took $SECONDS s"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
-	exit 1
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# wait_for SECONDS CMD...: poll every 0.2 s
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -lt $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	"$@" >/dev/null 2>&1
-}
-
-[ -x "$MIPD" ] && [ -x "$MOBCTL" ] || { echo "build $MIPD and $MOBCTL first"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "needs root"; exit 1; }
-
-lab up >/dev/null 2>&1 || { nok "lab up"; exit 1; }
-S=$LAB_STATE/mipd
-mip_dir
-mip_helpers
+NAT=$INAT_UP4
+mip_test_start # lab up, $S, the teardown checks at the end
 
 # ---------------------------------------------------------------- queries
-# a field of the HA's binding for the HoA ("" when none)
-ha_b() {
-	ctl ha bindings | jget '"".join(str(b["'"$1"'"]) for b in d.get("bindings", []) if b["home_address"] == "'"$HOA"'")'
-}
-ha_acc() { ctl ha status | jget 'd["ha_counters"]["accepted"]'; }
-ha_tun() { ctl ha status | jget "(d.get('tunnel') or {}).get('$1', '')"; }
+# ha_binding, ha_ctr, ha_tun, mn_st, the ARP queries, flowing, mip_gap:
+# mip.sh
 mn_coa_private() { case "$(mn_st coa)" in 192.168.50.*) return 0 ;; esac; return 1; }
-ha_nat_binding() { [ "$(ha_b encap)" = udp ] && [ "$(ha_b nat_address)" = "$NAT" ]; }
+ha_nat_binding() { [ "$(ha_binding encap)" = udp ] && [ "$(ha_binding nat_address)" = "$NAT" ]; }
 ge() { [ "${1:-0}" -ge "$2" ] 2>/dev/null; }
-no_proxy_arp() { ! ha_proxy_arp; }
-garps_ge() { [ "$(garps "$S/arp.pcap" "$1" "$2")" -ge "$3" ]; } # MAC T0 N
-now() { mip_now; }
-gap() { "$PY" "$S/gap.py" "$1" "$2" "$3" | cut -d' ' -f2; }
 
 # ---------------------------------------------------------------- start
 mip_key "$S/mn.key"
 mip_ha_conf "$S/ha.conf" "keepalive = $KA;"
 mip_mn_conf "$S/mn.conf" "$S/mn.key" "$LIFETIME"
-check "mipd -t accepts the HA config (keepalive $KA s)" \
-	sh -c "'$MIPD' -t -c '$S/ha.conf' >/dev/null"
-check "mipd -t accepts the MN config (nat_traversal on)" \
-	sh -c "'$MIPD' -t -c '$S/mn.conf' >/dev/null && grep -q 'nat_traversal = true' '$S/mn.conf'"
+check "mipd -t accepts the HA config (keepalive $KA s)" mip_conf_ok "$S/ha.conf"
+nat_traversal_on() { mip_conf_ok "$S/mn.conf" && grep -q 'nat_traversal = true' "$S/mn.conf"; }
+check "mipd -t accepts the MN config (nat_traversal on)" nat_traversal_on
 
-lab spawn ha cap-ha tcpdump -Z root -U --immediate-mode -n -i ha0 -w "$S/ha.pcap" udp port 434 >/dev/null 2>&1
-# the home link's bridge port sees every broadcast (gratuitous ARP) on it
-lab spawn int cap-arp tcpdump -Z root -U --immediate-mode -n -i br-home -w "$S/arp.pcap" arp >/dev/null 2>&1
-lab spawn ha mipd-ha "$MIPD" -c "$S/ha.conf" >/dev/null 2>&1
+mip_capture ha arp >/dev/null 2>&1
+mip_spawn ha >/dev/null 2>&1
 check "HA answers on its control socket" wait_for 5 ctl ha status
 lab move home >/dev/null 2>&1
-lab spawn mn mipd-mn "$MIPD" -c "$S/mn.conf" >/dev/null 2>&1
+mip_spawn mn >/dev/null 2>&1
 check "MN at home: mode home" wait_for 10 mode_is home
 check "MN at home: no binding at the HA" wait_for 5 ha_coa_is ""
 check "MN at home: no proxy ARP entry for $HOA at the HA" no_proxy_arp
 MN_MAC=$(mac_of mn mn0) HA_MAC=$(mac_of ha ha0)
 
-lab spawn mn echo-srv-mn "$PY" "$S/echo.py" server "$HOA" 5001 >/dev/null 2>&1
-lab spawn srv echo-srv-srv "$PY" "$S/echo.py" server "$SRV" 5002 >/dev/null 2>&1
-sleep 0.5
-IN=$S/in.log OUT=$S/out.log # srv -> MN, MN -> srv
-lab spawn srv echo-cl-srv "$PY" "$S/echo.py" client "$HOA" 5001 - "$IN" >/dev/null 2>&1
-lab spawn mn echo-cl-mn "$PY" "$S/echo.py" client "$SRV" 5002 "$HOA" "$OUT" >/dev/null 2>&1
+mip_sessions >/dev/null 2>&1 # srv -> MN in $IN, MN -> srv in $OUT
 check "TCP srv -> MN home address flowing" wait_for 5 flowing "$IN"
 check "TCP MN home address -> srv flowing" wait_for 5 flowing "$OUT"
 
 # ---------------------------------------------------------------- behind the NAT
-t0=$(now)
+t0=$(mip_now)
 lab move inat >/dev/null 2>&1
 check "move inat: MN mode c" wait_for 25 mode_is c
 check "move inat: srv -> MN session resumes" wait_for 30 flowing "$IN"
 check "move inat: MN -> srv session resumes" wait_for 30 flowing "$OUT"
-t1=$(now)
-note "handover gap ->inat (mode c behind NAT): srv->MN $(gap "$IN" "$t0" "$t1") s, MN->srv $(gap "$OUT" "$t0" "$t1") s"
+t1=$(mip_now)
+note "handover gap ->inat (mode c behind NAT): srv->MN $(mip_gap "$IN" "$t0" "$t1") s, MN->srv $(mip_gap "$OUT" "$t0" "$t1") s"
 COA=$(mn_st coa)
 check "mode c: co-located CoA from the NATed subnet ($COA)" mn_coa_private
 check "MN: tunnel to the HA is IP-in-UDP" [ "$(mn_st tunnel_encap)" = ip-in-udp ]
@@ -143,15 +79,15 @@ check "MN: keepalive interval $KA s, from the HA's UDP Tunnel Reply" \
 	[ "$(mn_st keepalive_interval)" = "$KA" ]
 check "HA binding $HOA -> $COA (the CoA as registered)" wait_for 5 ha_coa_is "${COA:-none}"
 check "HA binding: encap udp to the NAT's address $NAT" wait_for 5 ha_nat_binding
-NATPORT=$(ha_b nat_port)
-ACC0=$(ha_acc)
+NATPORT=$(ha_binding nat_port)
+ACC0=$(ha_ctr accepted)
 check "HA binding: NAT port $NATPORT" ge "$NATPORT" 1
 # shellcheck disable=SC2086  # one KEY=VALUE per word
 check "HA binding: lifetime $LIFETIME, flags D and T, reverse tunnel" \
 	wait_for 3 json_has ha bindings bindings care_of="$COA" ha_address=$HA lifetime=$LIFETIME remaining=">0" \
 	flags=--D---T- reverse_tunnel=true encap=udp nat_address=$NAT nat_port="$NATPORT"
 note "HA binding: $(json_has ha bindings bindings)"
-check "HA holds exactly one binding" [ "$(ha_st 'd["bindings"]')" = 1 ]
+check "HA holds exactly one binding" ha_count_is 1
 check "away: HA proxy ARP entry for $HOA on ha0" wait_for 3 ha_proxy_arp
 check "away: the HA sent gratuitous ARP for $HOA from its MAC ($(garps "$S/arp.pcap" "$HA_MAC" "$t0"))" \
 	wait_for 3 garps_ge "$HA_MAC" "$t0" 1
@@ -181,7 +117,7 @@ lab signal echo-cl-mn CONT
 lab signal echo-cl-srv CONT
 check "srv -> MN session flowing again" wait_for 10 flowing "$IN"
 check "MN -> srv session flowing again" wait_for 10 flowing "$OUT"
-renewed() { ge "$(ha_acc)" $((ACC0 + 1)); }
+renewed() { ge "$(ha_ctr accepted)" $((ACC0 + 1)); }
 check "the MN renews its binding from behind the NAT (lifetime $LIFETIME s)" \
 	wait_for "$LIFETIME" renewed
 check "HA binding after the renewal: encap udp, NAT $NAT" ha_nat_binding
@@ -189,7 +125,7 @@ check "MN after the renewal: keepalives still every $KA s" [ "$(mn_st keepalive_
 
 # ---------------------------------------------------------------- back home
 ks=$(mn_st keepalives_sent)
-t0=$(now)
+t0=$(mip_now)
 lab move home >/dev/null 2>&1
 check "back home: mode home" wait_for 25 mode_is home
 check "back home: deregistered, HA binding cache empty" wait_for 5 ha_coa_is ""
@@ -200,10 +136,9 @@ WHO=$(arp_who)
 check "back home: ARP for $HOA on the home link answered by the MN only ($WHO)" [ "$WHO" = "$MN_MAC" ]
 check "back home: srv -> MN session resumes" wait_for 30 flowing "$IN"
 check "back home: MN -> srv session resumes" wait_for 30 flowing "$OUT"
-t1=$(now)
-note "handover gap ->home: srv->MN $(gap "$IN" "$t0" "$t1") s, MN->srv $(gap "$OUT" "$t0" "$t1") s"
-check "back home: keepalives stopped (interval 0, tunnel ip-in-ip)" \
-	sh -c "[ \"\$('$MOBCTL' -s '$S/mn.sock' --json mipd status | grep -o '\"keepalive_interval\":[0-9]*')\" = '\"keepalive_interval\":0' ]"
+t1=$(mip_now)
+note "handover gap ->home: srv->MN $(mip_gap "$IN" "$t0" "$t1") s, MN->srv $(mip_gap "$OUT" "$t0" "$t1") s"
+check "back home: keepalives stopped (interval 0, tunnel ip-in-ip)" mn_fields_are 0 keepalive_interval
 sleep $((KA + 1))
 check "back home: no keepalive sent after the move ($ks -> $(mn_st keepalives_sent))" \
 	[ "$(mn_st keepalives_sent)" = "$ks" ]
@@ -252,3 +187,5 @@ KAT=$(tshark -r "$S/ha.pcap" -d udp.port==434,mip -T fields -e frame.time_epoch 
 # shellcheck disable=SC2086  # $KAT: one argument per interval
 ka_spaced() { "$PY" -c 'import sys; d=[float(x) for x in sys.argv[2:]]; sys.exit(0 if d and all(abs(x - float(sys.argv[1])) < 0.3 for x in d) else 1)' "$KA" $KAT; }
 check "tshark: keepalives $KA s apart while idle (intervals: ${KAT:-none} s)" ka_spaced
+
+test_end

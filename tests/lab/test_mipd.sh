@@ -29,18 +29,11 @@
 # Env: B (build dir, default build), LAB_TEST_PREFIX, KEEP=1 keeps state.
 set -uo pipefail
 
-LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$LAB_DIR/../.." && pwd)
-B=${B:-build}
-MIPD=$ROOT/$B/mipd
-MOBCTL=$ROOT/$B/mobctl
+. "$(dirname "$0")/testlib.sh" # check, wait_for, lab, in_ns, teardown
+. "$LAB_DIR/mip.sh"            # mipd configs, processes, queries, sessions
 export LAB_PREFIX=${LAB_TEST_PREFIX:-m$$-}
 export LAB_STATE=/tmp/${LAB_PREFIX}lab
-[ "${KEEP:-0}" = 1 ] && export LAB_KEEP_STATE=1
-PY=$(python3 -c 'import sys; print(sys.executable)')
 PKT=$LAB_DIR/mip_pkt.py
-# shellcheck source=mip.sh
-. "$LAB_DIR/mip.sh"
 LIFETIME=12 # short, so renewals (80 %) show an HA restart quickly
 RENEW=0.8   # MN_REG_RENEW_PERCENT
 RETX=1      # mip_mn_conf: retransmit.initial (s), doubling
@@ -48,48 +41,7 @@ WINDOW=7    # the HA's timestamp window (MIP4_TS_WINDOW_DEFAULT)
 RATE=100 BURST=20 # the HA's per-source limit (HA_RATE_DEFAULT, HA_BURST_DEFAULT)
 SKEW=-3600  # the skewed MN's clock
 HOA2=10.10.0.101 SPI2=257 COA2=10.20.0.1 # MN 2: [int]'s br-dhcp address
-
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-nok() { echo "not ok - $*"; fail=$((fail + 1)); }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else nok "$d"; fi; }
-note() { echo "# $*"; }
-lab() { "$LAB_DIR/lab.sh" "$@"; }
-inns() { local ns=$1; shift; ip netns exec "${LAB_PREFIX}$ns" "$@"; }
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ -d "$LAB_STATE" ]; then
-		mip_teardown_snapshot
-		lab down >/dev/null 2>&1
-		mip_teardown_checks
-	fi
-	note "took $SECONDS s"
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
-	exit 1
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# wait_for SECONDS CMD...: poll every 0.2 s
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while [ $SECONDS -lt $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	"$@" >/dev/null 2>&1
-}
-
-[ -x "$MIPD" ] && [ -x "$MOBCTL" ] || { echo "build $MIPD and $MOBCTL first"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "needs root"; exit 1; }
-
-lab up >/dev/null 2>&1 || { nok "lab up"; exit 1; }
-S=$LAB_STATE/mipd
-mip_dir
+mip_test_start # lab up, $S, the teardown checks at the end
 
 # ---------------------------------------------------------------- configs
 mip_key "$S/mn.key"
@@ -101,26 +53,18 @@ mip_fa_conf "$S/fa.conf"
 mip_mn_conf "$S/mn.conf" "$S/mn.key" "$LIFETIME"
 mip_mn_conf "$S/mn-wrong.conf" "$S/wrong.key" "$LIFETIME"
 for r in ha fa mn mn-wrong; do
-	check "mipd -t accepts the generated $r config" \
-		sh -c "'$MIPD' -t -c '$S/$r.conf' >/dev/null"
+	check "mipd -t accepts the generated $r config" mip_conf_ok "$S/$r.conf"
 done
 
 # ---------------------------------------------------------------- helpers
-# ctl, jget, json_has, ha_binding, fa_visitor, mn_st, ha_st, the ARP
-# queries, mode_is, mn_lease, flowing, no_error and the TCP echo/gap
+# ctl, jget, json_has, ha_binding, fa_visitor, mn_st, ha_st, ha_ctr, the
+# ARP queries, mode_is, mn_lease, flowing, no_error and the TCP echo/gap
 # scripts come from mip.sh
-mip_helpers
-now() { mip_now; }
 fcmp() { "$PY" -c "import sys; sys.exit(0 if ($1) else 1)"; } # fcmp 'PY-EXPR'
-ha_count_is() { [ "$(ha_st 'd["bindings"]')" = "$1" ]; }
 fa_count_is() { [ "$(ctl fa visitors | jget 'd["count"]')" = "$1" ]; }
-ha_ctr() { ha_st "d['ha_counters']['$1']"; }
-ha_tun() { ha_st "d['tunnel']['$1']"; }
-no_proxy_arp() { ! ha_proxy_arp; }
 int_neigh_is() { [ "$(int_neigh_mac)" = "$1" ]; }
-garps_ge() { [ "$(garps "$S/arp.pcap" "$1" "$2")" -ge "$3" ]; } # MAC T0 N
-arp_only() { [ "$(arp_who)" = "$1" ]; }
 mn_reg_is() { [ "$(mn_st registration)" = "$1" ]; }
+dhcp_pid_set() { [ "$(mn_st dhcp_pid)" -gt 0 ] 2>/dev/null; }
 jf() { "$PY" -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
 hlog() { grep -c "$1" "$LAB_STATE/log/mipd-ha.log"; }
 # the accepted request from SRC in the HA's capture (sent at or after T);
@@ -134,29 +78,21 @@ acc_time() {
 }
 
 # ---------------------------------------------------------------- start
-lab spawn ha cap-ha tcpdump -Z root -U --immediate-mode -n -i ha0 -w "$S/ha.pcap" udp port 434 >/dev/null 2>&1
-lab spawn fa cap-fa tcpdump -Z root -U --immediate-mode -n -i br-fa -w "$S/fa.pcap" udp port 434 >/dev/null 2>&1
-# the home link's bridge port sees every broadcast (gratuitous ARP) on it
-lab spawn int cap-arp tcpdump -Z root -U --immediate-mode -n -i br-home -w "$S/arp.pcap" arp >/dev/null 2>&1
-lab spawn ha mipd-ha "$MIPD" -c "$S/ha.conf" >/dev/null 2>&1
-lab spawn fa mipd-fa "$MIPD" -c "$S/fa.conf" >/dev/null 2>&1
+mip_capture ha fa arp >/dev/null 2>&1
+mip_spawn ha >/dev/null 2>&1
+mip_spawn fa >/dev/null 2>&1
 check "HA answers on its control socket" wait_for 5 ctl ha status
 check "FA answers on its control socket" wait_for 5 ctl fa status
 lab move home >/dev/null 2>&1
 MN_MAC=$(mac_of mn mn0) HA_MAC=$(mac_of ha ha0)
 note "MACs: MN mn0 $MN_MAC, HA ha0 $HA_MAC"
-lab spawn mn mipd-mn "$MIPD" -c "$S/mn.conf" >/dev/null 2>&1
+mip_spawn mn >/dev/null 2>&1
 check "MN at home: mode home" wait_for 10 mode_is home
 check "MN at home: no binding at the HA (count 0)" wait_for 5 ha_count_is 0
 check "MN at home: FA visitor list empty (count 0)" fa_count_is 0
 check "MN at home: no proxy ARP entry for $HOA at the HA" no_proxy_arp
 
-lab spawn mn echo-srv-mn "$PY" "$S/echo.py" server "$HOA" 5001 >/dev/null 2>&1
-lab spawn srv echo-srv-srv "$PY" "$S/echo.py" server "$SRV" 5002 >/dev/null 2>&1
-sleep 0.5
-IN=$S/in.log OUT=$S/out.log # srv -> MN, MN -> srv
-lab spawn srv echo-cl-srv "$PY" "$S/echo.py" client "$HOA" 5001 - "$IN" >/dev/null 2>&1
-lab spawn mn echo-cl-mn "$PY" "$S/echo.py" client "$SRV" 5002 "$HOA" "$OUT" >/dev/null 2>&1
+mip_sessions >/dev/null 2>&1 # srv -> MN in $IN, MN -> srv in $OUT
 check "TCP srv -> MN home address flowing" wait_for 5 flowing "$IN"
 check "TCP MN home address -> srv flowing" wait_for 5 flowing "$OUT"
 check "MN at home: [int] reaches $HOA at the MN's MAC $MN_MAC" int_neigh_is "$MN_MAC"
@@ -166,23 +102,23 @@ check "MN at home: [int] reaches $HOA at the MN's MAC $MN_MAC" int_neigh_is "$MN
 declare -A GAPS
 move() {
 	local net=$1 mode=$2 t1 gi go
-	MOVE_T0=$(now)
+	MOVE_T0=$(mip_now)
 	lab move "$net" >/dev/null 2>&1
 	check "move $net: MN mode $mode" wait_for 25 mode_is "$mode"
 	check "move $net: srv -> MN session resumes" wait_for 30 flowing "$IN"
 	check "move $net: MN -> srv session resumes" wait_for 30 flowing "$OUT"
-	t1=$(now)
-	gi=$("$PY" "$S/gap.py" "$IN" "$MOVE_T0" "$t1")
-	go=$("$PY" "$S/gap.py" "$OUT" "$MOVE_T0" "$t1")
-	GAPS[$net]="in ${gi#GAP } s, out ${go#GAP } s"
-	note "handover gap ->$net (mode $mode): srv->MN ${gi#GAP } s, MN->srv ${go#GAP } s"
+	t1=$(mip_now)
+	gi=$(mip_gap "$IN" "$MOVE_T0" "$t1")
+	go=$(mip_gap "$OUT" "$MOVE_T0" "$t1")
+	GAPS[$net]="in $gi s, out $go s"
+	note "handover gap ->$net (mode $mode): srv->MN $gi s, MN->srv $go s"
 }
 
 # ---------------------------------------------------------------- mode c
 move dhcp c
 LEASE=$(mn_lease)
 check "mode c: MN registered, co-located CoA $LEASE, path co-located" \
-	wait_for 5 sh -c "[ \"\$('$MOBCTL' -s '$S/mn.sock' --json mipd status | '$PY' -c 'import json,sys; d=json.load(sys.stdin)[\"result\"]; print(d[\"registration\"], d[\"coa\"], d[\"reg_path\"])')\" = 'registered $LEASE co-located' ]"
+	wait_for 5 mn_fields_are "registered $LEASE co-located" registration coa reg_path
 BC_C="care_of=$LEASE ha_address=$HA lifetime=$LIFETIME remaining=>0 flags=--D---T- reverse_tunnel=true encap=ipip nat_address=$LEASE"
 # shellcheck disable=SC2086  # one KEY=VALUE per word
 check "mode c: HA binding $HOA -> $LEASE, lifetime $LIFETIME, flags D and T, IP-in-IP" \
@@ -196,7 +132,7 @@ check "mode c: FA visitor list empty (count 0)" fa_count_is 0
 # comes to us and not to mipd).
 ACC0=$(ha_ctr accepted) IDM0=$(ha_ctr id_mismatch) RPL0=$(hlog "identification replayed")
 REM0=$(ha_binding remaining)
-RP=$(inns mn "$PY" "$PKT" resend "$S/ha.pcap" "$LEASE" "$HA" --last)
+RP=$(in_ns mn "$PY" "$PKT" resend "$S/ha.pcap" "$LEASE" "$HA" --last)
 note "in-window replay: $RP"
 RP_AGE=$(jf "$RP" age) RP_FROM=$(jf "$RP" from)
 check "replay: resent $(jf "$RP" resent_after | cut -c1-4) s after the original, Identification $(echo "$RP_AGE" | cut -c1-4) s old (< window $WINDOW s)" \
@@ -215,13 +151,13 @@ check "mode c: the HA sent gratuitous ARP for $HOA from its MAC when the MN left
 check "mode c: [int]'s neighbour entry for $HOA moved to the HA's MAC" wait_for 3 int_neigh_is "$HA_MAC"
 WHO=$(arp_who)
 check "mode c: ARP for $HOA on the home link answered by the HA only ($WHO)" [ "$WHO" = "$HA_MAC" ]
-check "mode c: dhcpcd pid reported" sh -c "[ \"\$('$MOBCTL' -s '$S/mn.sock' --json mipd status | '$PY' -c 'import json,sys; print(json.load(sys.stdin)[\"result\"][\"dhcp_pid\"] > 0)')\" = True ]"
+check "mode c: dhcpcd pid reported" dhcp_pid_set
 
 # ---------------------------------------------------------------- mode f
 move fa f
 FA_T0=$MOVE_T0
 check "mode f: MN registered via FA, CoA $FACOA" \
-	wait_for 5 sh -c "[ \"\$('$MOBCTL' -s '$S/mn.sock' --json mipd status | '$PY' -c 'import json,sys; d=json.load(sys.stdin)[\"result\"]; print(d[\"registration\"], d[\"coa\"], d[\"reg_path\"])')\" = 'registered $FACOA via FA' ]"
+	wait_for 5 mn_fields_are "registered $FACOA via FA" registration coa reg_path
 # shellcheck disable=SC2086
 check "mode f: HA binding $HOA -> $FACOA, flags T without D, IP-in-IP, from the FA" \
 	wait_for 5 json_has ha bindings bindings care_of=$FACOA ha_address=$HA lifetime=$LIFETIME \
@@ -244,8 +180,7 @@ HOME_T0=$MOVE_T0
 check "home: deregistered, HA binding cache empty (count 0)" wait_for 5 ha_count_is 0
 check "home: HA counted the deregistration ($DR0 -> $(ha_ctr deregistered)) and logged it" \
 	sh -c "[ $(ha_ctr deregistered) = $((DR0 + 1)) ] && grep -q 'binding $HOA deregistered' '$LAB_STATE/log/mipd-ha.log'"
-check "home: MN registration idle, no lifetime left" \
-	sh -c "[ \"\$('$MOBCTL' -s '$S/mn.sock' --json mipd status | '$PY' -c 'import json,sys; d=json.load(sys.stdin)[\"result\"]; print(d[\"registration\"], d[\"lifetime_granted\"])')\" = 'idle 0' ]"
+check "home: MN registration idle, no lifetime left" mn_fields_are "idle 0" registration lifetime_granted
 check "home: no proxy ARP entry for $HOA left at the HA" wait_for 3 no_proxy_arp
 check "home: the MN sent gratuitous ARP for $HOA from its own MAC ($(garps "$S/arp.pcap" "$MN_MAC" "$HOME_T0"))" \
 	wait_for 3 garps_ge "$MN_MAC" "$HOME_T0" 1
@@ -254,7 +189,7 @@ WHO=$(arp_who)
 check "home: ARP for $HOA on the home link answered by the MN only ($WHO)" [ "$WHO" = "$MN_MAC" ]
 # deregistration at home goes straight to the HA; the FA's entry lapses
 # with its lifetime (RFC 5944 3.6.1.1): checked further down
-FA_REM=$(fa_visitor remaining) FA_LEFT=$(now) FAX0=$(ctl fa status | jget 'd["fa_counters"]["expired"]')
+FA_REM=$(fa_visitor remaining) FA_LEFT=$(mip_now) FAX0=$(ctl fa status | jget 'd["fa_counters"]["expired"]')
 note "home: FA visitor entry for $HOA left to lapse (remaining ${FA_REM:-none} s)"
 check "home: the FA's visitor entry is not refreshed (remaining ${FA_REM:-none} <= $LIFETIME s)" \
 	fcmp "0 <= ${FA_REM:-99} <= $LIFETIME"
@@ -265,7 +200,7 @@ fresh_acc() {
 	local t
 	for _ in $(seq $((LIFETIME * 5))); do
 		t=$(acc_time "$LEASE")
-		[ -n "$t" ] && fcmp "$(now) - $t < $RENEW * $LIFETIME - 4" && { echo "$t"; return 0; }
+		[ -n "$t" ] && fcmp "$(mip_now) - $t < $RENEW * $LIFETIME - 4" && { echo "$t"; return 0; }
 		sleep 0.2
 	done
 	return 1
@@ -279,10 +214,10 @@ check "away again: binding at the HA" wait_for 5 ha_coa_in "10.20.0.*"
 LEASE=$(mn_lease)
 T_ACC=$(fresh_acc)
 lab stop mipd-ha >/dev/null 2>&1
-T_STOP=$(now)
-lab spawn ha mipd-ha "$MIPD" -c "$S/ha.conf" >/dev/null 2>&1
+T_STOP=$(mip_now)
+mip_spawn ha >/dev/null 2>&1
 check "HA restarted" wait_for 5 ctl ha status
-T_START=$(now)
+T_START=$(mip_now)
 check "HA restart: the new HA starts with an empty binding cache" ha_count_is 0
 check "HA restart: MN re-registers (within lifetime $LIFETIME s)" wait_for $((LIFETIME + 5)) ha_coa_is "$LEASE"
 T_NEW=$(acc_time "$LEASE" "$T_START")
@@ -296,22 +231,22 @@ check "HA restart: proxy ARP entry for $HOA back" wait_for 3 ha_proxy_arp
 check "HA restart: the new HA sent gratuitous ARP for $HOA" wait_for 3 garps_ge "$HA_MAC" "$T_START" 1
 check "HA restart: srv -> MN session survives" wait_for 30 flowing "$IN"
 check "HA restart: MN -> srv session survives" wait_for 30 flowing "$OUT"
-t1=$(now)
-note "HA restart: session gap srv->MN $("$PY" "$S/gap.py" "$IN" "$T_STOP" "$t1" | cut -d' ' -f2) s," \
-	"MN->srv $("$PY" "$S/gap.py" "$OUT" "$T_STOP" "$t1" | cut -d' ' -f2) s (TCP backoff on top of the binding gap)"
+t1=$(mip_now)
+note "HA restart: session gap srv->MN $(mip_gap "$IN" "$T_STOP" "$t1") s," \
+	"MN->srv $(mip_gap "$OUT" "$T_STOP" "$t1") s (TCP backoff on top of the binding gap)"
 
 # HA down across the renewal: the first renewal try is lost, the MN's
 # retransmission (after retransmit.initial) registers.
 T_ACC=$(fresh_acc)
 lab stop mipd-ha >/dev/null 2>&1
-T_STOP=$(now)
+T_STOP=$(mip_now)
 check "HA down: its proxy ARP entry went with it" no_proxy_arp
 check "HA down: the MN starts renewing (due $("$PY" -c "print('%.1f' % ($T_ACC + $RENEW * $LIFETIME - $T_STOP))") s after the stop)" \
 	wait_for $((LIFETIME + 2)) mn_reg_is renewing
 sleep 0.3
-lab spawn ha mipd-ha "$MIPD" -c "$S/ha.conf" >/dev/null 2>&1
+mip_spawn ha >/dev/null 2>&1
 check "HA back" wait_for 5 ctl ha status
-T_START=$(now)
+T_START=$(mip_now)
 check "HA down: MN re-registers by retransmission" wait_for 10 ha_coa_is "$LEASE"
 acc_time "$LEASE" "$T_STOP" >/dev/null
 "$PY" "$PKT" reqs "$S/ha.pcap" "$LEASE" "$HA" "$T_STOP" >"$S/retx.txt"
@@ -328,9 +263,9 @@ check "HA down: accepted the retransmission $RETX s after the first try (try ${N
 	fcmp "'${NTRY:-0}' == '2' and abs(${T_NEW:-0} - ${T_FIRST:-0} - $RETX) < 0.3"
 check "HA down: srv -> MN session survives" wait_for 30 flowing "$IN"
 check "HA down: MN -> srv session survives" wait_for 30 flowing "$OUT"
-t1=$(now)
-note "HA down: session gap srv->MN $("$PY" "$S/gap.py" "$IN" "$T_STOP" "$t1" | cut -d' ' -f2) s," \
-	"MN->srv $("$PY" "$S/gap.py" "$OUT" "$T_STOP" "$t1" | cut -d' ' -f2) s"
+t1=$(mip_now)
+note "HA down: session gap srv->MN $(mip_gap "$IN" "$T_STOP" "$t1") s," \
+	"MN->srv $(mip_gap "$OUT" "$T_STOP" "$t1") s"
 
 # ---------------------------------------------------------------- source check
 # Reverse-tunnelled packets the HA must not forward: an inner source that
@@ -339,9 +274,9 @@ note "HA down: session gap srv->MN $("$PY" "$S/gap.py" "$IN" "$T_STOP" "$t1" | c
 lab spawn srv udp-sink "$PY" "$PKT" sink "$SRV" 5999 "$S/sink.log" >/dev/null 2>&1
 sleep 0.3
 SD0=$(ha_tun rx_source_check_drops)
-inns mn "$PY" "$PKT" ipip "$LEASE" "$HA" "$HOA" "$SRV" 5999 genuine 1
-inns mn "$PY" "$PKT" ipip "$LEASE" "$HA" 10.10.0.99 "$SRV" 5999 spoof-unbound-inner 5
-inns srv "$PY" "$PKT" ipip "$SRV" "$HA" "$HOA" "$SRV" 5999 spoof-wrong-outer 5
+in_ns mn "$PY" "$PKT" ipip "$LEASE" "$HA" "$HOA" "$SRV" 5999 genuine 1
+in_ns mn "$PY" "$PKT" ipip "$LEASE" "$HA" 10.10.0.99 "$SRV" 5999 spoof-unbound-inner 5
+in_ns srv "$PY" "$PKT" ipip "$SRV" "$HA" "$HOA" "$SRV" 5999 spoof-wrong-outer 5
 sleep 0.5
 SD1=$(ha_tun rx_source_check_drops)
 check "source check: the genuine reverse-tunnelled packet ($HOA inside, from $LEASE) reaches srv" \
@@ -353,7 +288,7 @@ check "source check: the HA counted 10 drops (rx_source_check_drops $SD0 -> $SD1
 # The first accepted co-located request, resent from [srv] long after:
 # outside the timestamp window.
 OW0=$(hlog "outside the window")
-ST=$(inns srv "$PY" "$PKT" resend "$S/ha.pcap" "$LEASE" "$HA" --first --from "$SRV")
+ST=$(in_ns srv "$PY" "$PKT" resend "$S/ha.pcap" "$LEASE" "$HA" --first --from "$SRV")
 note "stale replay: $ST"
 ST_AGE=$(jf "$ST" age) ST_CODE=$(jf "$ST" code)
 check "stale replay: Identification ${ST_AGE%%.*} s old (> window $WINDOW s), the HA answers 133 (got $ST_CODE)" \
@@ -367,12 +302,12 @@ PAY=$("$PY" "$PKT" lastreq "$S/ha.pcap" "$LEASE" "$HA" --first | cut -d' ' -f3)
 RL0=$(ha_ctr rate_limited) RQ0=$(ha_ctr requests)
 # UDP datagrams the HA's kernel dropped for a full socket buffer
 # shellcheck disable=SC2016  # awk's $2, $6
-rcvbuf_errors() { inns ha awk '/^Udp:/ && $2 ~ /^[0-9]/ {print $6}' /proc/net/snmp; }
+rcvbuf_errors() { in_ns ha awk '/^Udp:/ && $2 ~ /^[0-9]/ {print $6}' /proc/net/snmp; }
 UE0=$(rcvbuf_errors)
-inns srv "$PY" "$PKT" flood "$HA" "$PAY" 2000 1.0 >"$S/flood.json" &
+in_ns srv "$PY" "$PKT" flood "$HA" "$PAY" 2000 1.0 >"$S/flood.json" &
 FLOOD=$!
 sleep 0.4
-REG2=$(inns int "$PY" "$PKT" register "$HA" "$HOA2" "$COA2" "$SPI2" "$S/mn2.key" 30)
+REG2=$(in_ns int "$PY" "$PKT" register "$HA" "$HOA2" "$COA2" "$SPI2" "$S/mn2.key" 30)
 wait "$FLOOD"
 FL=$(cat "$S/flood.json")
 note "flood: $FL"
@@ -392,13 +327,13 @@ check "flood: another source registers during it (MN 2 $HOA2 from $COA2: code $(
 mn2_bound() { local HOA=$HOA2; json_has ha bindings bindings "$@" >/dev/null; }
 check "flood: HA binding $HOA2 -> $COA2 (D, IP-in-IP, lifetime 30)" mn2_bound care_of=$COA2 flags=--D----- encap=ipip lifetime=30
 check "flood: the MN's own binding is intact ($HOA -> $LEASE)" ha_coa_is "$LEASE"
-D2=$(inns int "$PY" "$PKT" register "$HA" "$HOA2" "$COA2" "$SPI2" "$S/mn2.key" 0)
-check "MN 2 deregisters (code $(jf "$D2" code)): its binding is gone, the MN's stays" \
-	sh -c "[ '$(jf "$D2" code)' = 0 ] && [ \"\$('$MOBCTL' -s '$S/ha.sock' --json mipd bindings | grep -c '$HOA2')\" = 0 ] && [ \"\$('$MOBCTL' -s '$S/ha.sock' --json mipd status | grep -o '\"bindings\":[0-9]*')\" = '\"bindings\":1' ]"
+D2=$(in_ns int "$PY" "$PKT" register "$HA" "$HOA2" "$COA2" "$SPI2" "$S/mn2.key" 0)
+mn2_gone() { [ "$(jf "$D2" code)" = 0 ] && ! ctl ha bindings | grep -q "$HOA2" && ha_count_is 1; }
+check "MN 2 deregisters (code $(jf "$D2" code)): its binding is gone, the MN's stays" mn2_gone
 
 # ---------------------------------------------------------------- FA lapse
 fa_lapsed() { fa_count_is 0 && [ "$(ctl fa status | jget 'd["fa_counters"]["expired"]')" -gt "$FAX0" ]; }
-WAIT=$("$PY" -c "print(max(1, int(${FA_REM:-0} - ($(now) - $FA_LEFT)) + 3))")
+WAIT=$("$PY" -c "print(max(1, int(${FA_REM:-0} - ($(mip_now) - $FA_LEFT)) + 3))")
 check "FA visitor entry for $HOA lapsed by its lifetime (remaining ${FA_REM:-?} s when the MN went home; FA expired counter +1)" \
 	wait_for "$WAIT" fa_lapsed
 fa_log_t() { grep "visitor $HOA $1" "$LAB_STATE/log/mipd-fa.log" | tail -1 | cut -d' ' -f1; }
@@ -445,10 +380,12 @@ sleep 1
 while IFS= read -r line; do
 	case "$line" in
 	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) nok "${line#not ok - }" ;;
-	*) echo "$line" ;;
+	"not ok - "*) not_ok "${line#not ok - }" ;;
+	*) say "$line" ;;
 	esac
 done < <("$PY" "$LAB_DIR/mip_tshark.py" check ha_pcap="$S/ha.pcap" fa_pcap="$S/fa.pcap" \
 	hoa="$HOA" ha="$HA" facoa="$FACOA" lease="$LEASE" srv="$SRV" lifetime="$LIFETIME" \
 	spi=256 window="$WINDOW" skew="$SKEW" replay_from="$RP_FROM" fa_from="$FA_T0" \
 	flood_start="$FS" flood_end="$FE" rate="$RATE" burst="$BURST")
+
+test_end

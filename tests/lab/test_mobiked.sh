@@ -28,121 +28,38 @@
 # B = build dir (default build).  LAB_TEST_PREFIX overrides the prefix.
 set -uo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-LAB=$HERE/lab.sh
-. "$HERE/topology.sh"
-B=${B:-build}
-case "$B" in /*) ;; *) B=$ROOT/$B ;; esac
-
+. "$(dirname "$0")/testlib.sh" # check, wait_for, lab, in_ns, teardown; topology.sh
+. "$LAB_DIR/mobiked_lib.sh"    # mobiked_conf, start_mobiked, field, tshark_clean, ...
 export LAB_PREFIX=${LAB_TEST_PREFIX:-m$$-}
 export LAB_STATE=/tmp/${LAB_PREFIX}lab
+FAIL_LOGS=("$LAB_STATE"/log/mobiked.log "$LAB_STATE"/gw/charon.log)
+test_start
+need_built mobiked mobctl
 WORK=$(mktemp -d "/tmp/${LAB_PREFIX}mobiked.XXXXXX")
-SOCK=$WORK/mobiked.sock
-passed=0 failed=0 torn_down=0 summary_done=0
-OUT=$WORK/out
 
-exec 3>&1
-say() { echo "$@" >&3; }
-ok() { say "ok - $*"; passed=$((passed + 1)); }
-not_ok() {
-	say "not ok - $*"
-	failed=$((failed + 1))
-	sed 's/^/#   /' "$OUT" | tail -15 >&3
-}
-check() {
-	local d=$1
-	shift
-	if "$@" >"$OUT" 2>&1; then ok "$d"; else not_ok "$d"; fi
-}
 # check, and show what was measured (the command's output) as comments
 measure() {
 	local f=$failed
 	check "$@"
-	[ "$failed" != "$f" ] || grep -v '^#' "$OUT" | tail -6 | sed 's/^/#   /' >&3
+	[ "$failed" != "$f" ] || grep -v '^#' "$CHECK_OUT" | tail -6 | sed 's/^/#   /' >&3
 }
-lab() { timeout 90 "$LAB" "$@" 3>&-; }
-in_ns() { local ns=$1; shift; timeout 30 ip netns exec "${LAB_PREFIX}$ns" "$@" 3>&-; }
-wait_for() {   # SECONDS CMD...
-	local n=$(($1 * 2))
-	shift
-	while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; n=$((n - 1)); done
-	return 1
-}
-
-diag() {
-	[ "$failed" -gt 0 ] || return 0
-	local f
-	for f in "$LAB_STATE"/log/mobiked.log "$LAB_STATE"/gw/charon.log; do
-		[ -f "$f" ] || continue
-		say "# --- tail $f"
-		tail -25 "$f" | sed 's/^/#   /' >&3
-	done
-}
-teardown() {
-	[ "$torn_down" = 1 ] && return 0
-	torn_down=1
-	diag
-	lab down >"$OUT" 2>&1 || { say "# teardown reported an error:"; tail -5 "$OUT" | sed 's/^/#   /' >&3; }
-	rm -rf "$WORK"
-}
-finish() {
-	local rc=$?
-	teardown
-	if [ "$summary_done" != 1 ]; then
-		say "$passed passed, $((failed + 1)) failed (aborted, rc $rc)"
-		exit 1
-	fi
-}
-trap finish EXIT
-trap 'say "# interrupted"; exit 130' INT TERM
-
-[ "$(id -u)" = 0 ] || { say "not ok - must run as root"; say "0 passed, 1 failed"; summary_done=1; exit 1; }
-[ -x "$B/mobiked" ] && [ -x "$B/mobctl" ] || { say "not ok - $B/mobiked and $B/mobctl must be built"; say "0 passed, 1 failed"; summary_done=1; exit 1; }
 
 # ---------------------------------------------------------------- helpers
-# The schedule every bound below is computed from (write_conf uses them).
+# The schedule every bound below is computed from (mobiked_conf writes
+# RT_*, DPD_DELAY and KEEPALIVE into the config).
 RT_TIMEOUT=1.0 RT_BASE=1.5 RT_TRIES=3 DPD_DELAY=5
-KEEPALIVE=20 KEYINGTRIES=0 PSK_TEXT='lab-only-psk-not-a-secret'
+KEEPALIVE=20 KEYINGTRIES=0
 write_conf() {   # GATEWAY IKE_PROPOSAL ESP_PROPOSAL
-	(umask 077; echo "$PSK_TEXT" >"$WORK/mobiked.psk")
-	chmod 600 "$WORK/mobiked.psk"
-	cat >"$WORK/mobiked.conf" <<-EOF
-	log = { level = "debug"; };
-	control = { socket = "$SOCK"; };
-	connection = {
-	  gateway = [ "$1" ];
-	  local_id = "mn.lab";
-	  remote_id = "gw.lab";
-	  psk_file = "mobiked.psk";
-	  ike_proposals = [ "$2" ];
-	  esp_proposals = [ "$3" ];
-	  remote_ts = [ "10.0.0.0/8", "fd00:10::/32" ];
-	  vips = [ "0.0.0.0", "::" ];
-	  request_dns = true;
-	  retransmit = { timeout = $RT_TIMEOUT; base = $RT_BASE; tries = $RT_TRIES; };
-	  dpd_delay = $DPD_DELAY;
-	  keepalive = $KEEPALIVE;
-	  keyingtries = $KEYINGTRIES;
-	  start_action = "start";
-	};
-	EOF
+	mobiked_conf "$@" "request_dns = true;" "keyingtries = $KEYINGTRIES;"
 }
 # Seconds: the waits of one request's whole retransmission schedule,
 # timeout * base^n for n = 0..tries (the last one ends in giving up).
 rt_total() { python3 -c "t,b,n=$RT_TIMEOUT,$RT_BASE,$RT_TRIES; print(sum(t*b**i for i in range(n+1)))"; }
 # The wait before failed attempt k+1 (k = 1, 2, ...): timeout * base^(k-1).
 retry_wait() { python3 -c "print(min($RT_TIMEOUT*$RT_BASE**($1-1), 60))"; }
-mobctl() { timeout 5 "$B/mobctl" -s "$SOCK" "$@"; }
-status_json() { mobctl --json mobiked status; }
-field() { status_json | python3 -c "import json,sys; r=json.load(sys.stdin)['result']; print(eval(sys.argv[1]))" "$1"; }
-established() { [ "$(field "r['ike_sa']")" = ESTABLISHED ] && [ -n "$(tia4)" ]; }
 not_established() { [ "$(field "r['ike_sa']")" != ESTABLISHED ]; }
-tia4() { field "[a for a in r.get('tia', []) if '.' in a][0]" 2>/dev/null; }
-tia6() { field "[a for a in r.get('tia', []) if ':' in a][0]" 2>/dev/null; }
 spi_i() { field "r['spi_i']" 2>/dev/null; }
 counter() { field "r['child_sa']['counters']['$1']"; }
-mobiked_pid() { local pid rest; read -r pid rest <"$LAB_STATE/pids/mobiked.pid" && echo "$pid"; }
 in_pool6() { python3 -c "import ipaddress,sys; sys.exit(ipaddress.ip_address('$1') not in ipaddress.ip_network('$POOL6'))"; }
 tia_and_dns() {   # TIA4 in POOL4, TIA6 in POOL6, DNS = the gw pools' SRV4, SRV6
 	local v6 dns
@@ -169,22 +86,13 @@ gw_terminates() {   # the gw's own DELETE; mobiked re-establishes (new SPIs)
 	echo "IKE SA $old -> $(spi_i)"
 	[ "$(spi_i)" != "$old" ]
 }
-start_mobiked() { lab spawn mn mobiked "$B/mobiked" -c "$WORK/mobiked.conf"; }
-stop_mobiked() { lab stop mobiked; }
-gw_sas() { lab swanctl gw --list-sas 2>/dev/null; }
 gw_has_proposal() { gw_sas | tee /dev/stderr | grep -q "$1"; }
-gw_no_sa() { ! gw_sas | grep -q ESTABLISHED; }
-ping_from_tia() { in_ns mn ping -c 3 -W 2 -I "$(tia4)" "$SRV4"; }
 ping6_srv() { in_ns mn ping -6 -c 3 -W 2 "$SRV6"; }
 tcp_stream() { in_ns mn iperf3 -c "$SRV4" -B "$(tia4)" -t 2; }
-mobiked_t() { "$B/mobiked" -t -c "$WORK/mobiked.conf"; }
-down_and_gone() { mobctl mobiked down && wait_for 10 gw_no_sa; }
 nat_local() { [ "$(field "r['nat']['local']")" = True ]; }
-gw_killed() {
-	local pid t rest
-	read -r pid t rest <"$LAB_STATE/pids/charon-gw.pid" || return 1
-	# our own lab's gateway, by its recorded PID and start time
-	[ "$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)" = "$t" ] || return 1
+gw_killed() {   # our own lab's gateway, by its recorded PID and start time
+	local pid
+	pid=$(recorded_pid charon-gw) || return 1
 	kill -9 "$pid" && rm -f "$LAB_STATE/pids/charon-gw.pid"
 }
 # Inbound silence for dpd_delay, then the DPD request's whole retransmission
@@ -195,7 +103,6 @@ dpd_detects() {
 	wait_for "$bound" not_established || { echo "still up after $bound s"; return 1; }
 	echo "dead after $((SECONDS - t0)) s (bound $bound s)"
 }
-tcp_stream_nat() { in_ns mn iperf3 -c "$SRV4" -B "$(tia4)" -t 2; }
 keepalives() {   # 1-byte UDP payloads 0xff to port 4500 in the capture
 	tcpdump -r "$WORK/ike.pcap" -nn 'udp dst port 4500 and udp[4:2] = 9 and udp[8] = 0xff' 2>/dev/null | wc -l
 }
@@ -203,13 +110,6 @@ keepalives_seen() {   # idle: at least 3 in 6 s with keepalive = 1
 	local k0 k1; k0=$(keepalives); sleep 6; k1=$(keepalives)
 	echo "NAT keepalives in the capture: $k0 -> $k1"
 	[ $((k1 - k0)) -ge 3 ]
-}
-tshark_clean() {
-	local n
-	n=$(tshark -r "$WORK/ike.pcap" -Y isakmp 2>/dev/null | wc -l)
-	echo "$n IKE packets"
-	[ "$n" -gt 10 ] || return 1
-	! tshark -r "$WORK/ike.pcap" -Y isakmp -V 2>/dev/null | grep -iE "malformed|Expert Info \((Error|Warning)"
 }
 
 # ---------------------------------------------------------------- (g) wrong PSK
@@ -229,7 +129,7 @@ spacing_per_config() {
 	for t in $(init_times); do
 		if [ -n "$prev" ]; then
 			gap=$(python3 -c "print(round($t - $prev, 3))")
-			want=$(retry_wait $k)
+			want=$(retry_wait "$k")
 			echo "attempt $k -> $((k + 1)): ${gap} s (retry wait $want s)"
 			python3 -c "import sys; sys.exit(not ($want - 0.05 <= $gap <= $want + 0.7))" || return 1
 			k=$((k + 1))
@@ -238,7 +138,7 @@ spacing_per_config() {
 	done
 	[ "$k" -eq "$KEYINGTRIES" ]
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$(mobiked_pid)/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$(recorded_pid mobiked)/stat"; }
 idle_while_retrying() {   # utime+stime over 3 s of the retry waits
 	local c0 c1; c0=$(cpu_ticks); sleep 3; c1=$(cpu_ticks)
 	echo "mobiked used $((c1 - c0)) clock ticks in 3 s ($(getconf CLK_TCK)/s)"
@@ -255,7 +155,7 @@ stopped_after_keyingtries() {   # no attempt beyond keyingtries, even later
 say "# lab prefix $LAB_PREFIX, build $B"
 check "lab.sh up" lab up
 check "MN lease on ext1" lab dhcp
-lab spawn mn tcpdump tcpdump -i mn0 -U -w "$WORK/ike.pcap" udp port 500 or udp port 4500 >/dev/null 2>&1
+capture_ike >/dev/null 2>&1
 lab spawn srv iperf3 iperf3 -s >/dev/null 2>&1
 write_conf "$GW_OUT4" aes256gcm16-prfsha384-x25519 aes256gcm16
 check "mobiked -t accepts the generated config" mobiked_t
@@ -294,7 +194,7 @@ stop_mobiked >/dev/null 2>&1
 
 # ---------------------------------------------------------------- (g) wrong PSK
 : >"$LAB_STATE/log/mobiked.log"
-PSK_TEXT='not-the-gateways-psk' KEYINGTRIES=5
+MOBIKED_PSK='not-the-gateways-psk' KEYINGTRIES=5
 write_conf "$GW_OUT4" aes256gcm16-prfsha384-x25519 aes256gcm16
 start_mobiked >/dev/null 2>&1
 check "wrong PSK: log names the gw $GW_OUT4 and AUTHENTICATION_FAILED" wait_for 10 auth_failed_logged
@@ -303,7 +203,7 @@ check "wrong PSK: stops after keyingtries = $KEYINGTRIES attempts" stopped_after
 measure "wrong PSK: attempts spaced timeout * base^n ($RT_TIMEOUT * $RT_BASE^n)" spacing_per_config
 check "wrong PSK: never established" not_established
 stop_mobiked >/dev/null 2>&1
-PSK_TEXT='lab-only-psk-not-a-secret' KEYINGTRIES=0
+MOBIKED_PSK='lab-only-psk-not-a-secret' KEYINGTRIES=0
 write_conf "$GW_OUT4" aes256gcm16-prfsha384-x25519 aes256gcm16
 start_mobiked >/dev/null 2>&1
 check "PSK fixed, mobiked restarted: established" wait_for 15 established
@@ -318,7 +218,7 @@ start_mobiked >/dev/null 2>&1
 check "IKE SA established behind NAT" wait_for 15 established
 check "NAT detected on our side" nat_local
 check "ping srv from the TIA behind NAT" ping_from_tia
-check "TCP stream (iperf3 2 s) from the TIA behind NAT" tcp_stream_nat
+check "TCP stream (iperf3 2 s) from the TIA behind NAT" tcp_stream
 measure "NAT keepalives (0xff on UDP 4500) every keepalive = 1 s when idle" keepalives_seen
 
 # ---------------------------------------------------------------- (e) DPD
@@ -331,9 +231,7 @@ stop_mobiked >/dev/null 2>&1
 check "SIGTERM: the gw's SA is gone" wait_for 10 gw_no_sa
 
 # ---------------------------------------------------------------- (f) tshark
-lab stop tcpdump >/dev/null 2>&1
+stop_capture >/dev/null 2>&1
 check "tshark decodes every IKE packet without malformed/expert errors" tshark_clean
 
-say "$passed passed, $failed failed"
-summary_done=1
-[ "$failed" -eq 0 ]
+test_end

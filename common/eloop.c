@@ -196,6 +196,22 @@ size_t eloop_timer_count(const struct eloop *l)
 	return l->ntimers;
 }
 
+int eloop_check(const struct eloop *l)
+{
+	for (size_t i = 0; i < l->ntimers; i++) {
+		if (l->heap[i]->slot != i)
+			return -1;
+		if (i > 0 && before(l->heap[i], l->heap[(i - 1) / 2]))
+			return -1;
+	}
+	return 0;
+}
+
+bool eloop_has_timer(const struct eloop *l, const struct timer *t)
+{
+	return timer_armed(t) && t->slot < l->ntimers && l->heap[t->slot] == t;
+}
+
 /* Called only before sleeping: arms and cancels in callbacks cost nothing
  * until the loop is about to wait. */
 static int sync_timerfd(struct eloop *l)

@@ -54,6 +54,11 @@ uint64_t timer_remaining_ns(const struct timer *t);
 /* Cancels every armed timer whose owner is `owner`. */
 void eloop_cancel_owner(struct eloop *l, void *owner);
 size_t eloop_timer_count(const struct eloop *l);
+/* For tests: 0 when the heap is consistent (every entry's slot points back
+ * at it, parents due no later than children), else -1.  And whether t is
+ * really in l's heap, not just marked armed. */
+int eloop_check(const struct eloop *l);
+bool eloop_has_timer(const struct eloop *l, const struct timer *t);
 
 /* Runs until eloop_stop(); returns the code passed to it. */
 int eloop_run(struct eloop *l);

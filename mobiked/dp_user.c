@@ -459,14 +459,16 @@ static bool covers(const struct route *r, const struct ipaddr *a)
 	return memcmp(t, r->dst.b, ipaddr_len(a)) == 0;
 }
 
-/* Another child that has this route (laid or shared), or NULL. */
-static struct route *route_holder(struct dp_user *u, const struct uchild * not,
+/* A child other than `except` that has this route (laid or shared), or
+ * NULL. */
+static struct route *route_holder(struct dp_user *u,
+				  const struct uchild *except,
 				  const struct route *r)
 {
 	for (unsigned i = 0; i < DP_USER_MAX_CHILD; i++) {
 		struct uchild *c = &u->child[i];
 
-		if (!c->used || c == not )
+		if (!c->used || c == except)
 			continue;
 		for (unsigned j = 0; j < c->nroutes; j++)
 			if (c->routes[j].plen == r->plen &&

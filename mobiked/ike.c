@@ -85,7 +85,10 @@ static uint64_t retry_ms(const struct ike_engine *e)
 	return ms < RETRY_MAX_MS ? (uint64_t)ms : RETRY_MAX_MS;
 }
 
-/* keyingtries: after that many failed attempts in a row, wait for `up`. */
+/* keyingtries: after that many failed attempts in a row, wait for `up`.
+ * An attempt counts when its schedule ran out or an authenticated message
+ * ended it, never for unauthenticated input alone (2.21.1: anyone on the
+ * path could forge that and stop us for good). */
 static bool give_up(struct ike_engine *e)
 {
 	unsigned n = ++e->attempts_failed;
@@ -112,22 +115,28 @@ static void retry_later(struct ike_engine *e)
 	timer_arm_ms(e->loop, &e->sa.t_establish, retry_ms(e));
 }
 
-void engine_sa_dead(struct ike_engine *e, const char *why)
+/* counts: the failure counts against keyingtries (give_up). */
+static void sa_down(struct ike_engine *e, const char *why, bool counts)
 {
-	bool attempt =
-	    e->sa.state == IKE_ST_INIT_SENT || e->sa.state == IKE_ST_AUTH_SENT;
-
 	exchange_abort(e);
 	child_uninstall(e);
 	timer_cancel(e->loop, &e->sa.t_dpd);
 	timer_cancel(e->loop, &e->sa.t_keepalive);
 	ike_rekey_reset(e);
+	frag_reset(e);
 	if (e->sa.state != IKE_ST_DEAD && e->sa.state != IKE_ST_IDLE)
 		log_warn("IKE SA with the gateway is down: %s", why);
 	set_dead(e);
 	ike_sa_clear(&e->sa);
-	if (e->want_up && !(attempt && give_up(e)))
+	if (e->want_up && !(counts && give_up(e)))
 		retry_later(e);
+}
+
+/* In IKE_AUTH every response is authenticated (SK); IKE_SA_INIT's are
+ * not, so init_done decides for itself. */
+void engine_sa_dead(struct ike_engine *e, const char *why)
+{
+	sa_down(e, why, e->sa.state == IKE_ST_AUTH_SENT);
 }
 
 /* IKE messages and ESP packets we sent: either keeps the NAT mapping. */
@@ -177,11 +186,13 @@ static void auth_done(struct ike_engine *e, int rc)
 	engine_sa_dead(e, e->last_error[0] ? e->last_error : "IKE_AUTH");
 }
 
+/* Nothing unauthenticated ends IKE_SA_INIT (task_init.c ignores it):
+ * only the schedule running out counts as a failed attempt. */
 static void init_done(struct ike_engine *e, int rc)
 {
 	if (rc || ike_sa_set_state(&e->sa, IKE_ST_AUTH_SENT)) {
-		engine_sa_dead(e, e->last_error[0] ? e->last_error
-						   : "IKE_SA_INIT");
+		sa_down(e, e->last_error[0] ? e->last_error : "IKE_SA_INIT",
+			rc == -ETIMEDOUT);
 		return;
 	}
 	if (exchange_start(e, IKE_AUTH, auth_tasks, N(auth_tasks), auth_done))
@@ -213,7 +224,7 @@ static void start_sa(struct ike_engine *e)
 		ike_sa_set_state(sa, IKE_ST_IDLE);
 	ike_sa_clear(sa);
 	e->auth_ok = false;
-	e->cookie_tries = 0;
+	e->cookie_tries = e->ke_tries = 0;
 	while (!sa->spi_i)
 		RAND_bytes((uint8_t *)&sa->spi_i, sizeof(sa->spi_i));
 	sa->dh_group = e->conf->ike[0].dh;
@@ -334,7 +345,7 @@ int ike_engine_down(struct ike_engine *e)
 	timer_cancel(e->loop, &e->sa.t_establish);
 	switch (e->sa.state) {
 	case IKE_ST_ESTABLISHED:
-		exchange_abort(e);
+		exchange_abandon(e, "deleting the IKE SA");
 		child_uninstall(e);
 		ike_sa_set_state(&e->sa, IKE_ST_DELETING);
 		if (exchange_start(e, INFORMATIONAL, delete_tasks,
@@ -431,6 +442,7 @@ void ike_engine_free(struct ike_engine *e)
 	exchange_abort(e);
 	child_uninstall(e);
 	ike_rekey_reset(e);
+	frag_reset(e);
 	eloop_cancel_owner(e->loop, e);
 	ike_sa_clear(&e->sa);
 	free(e);

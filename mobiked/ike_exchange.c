@@ -112,7 +112,9 @@ static int build_msg(struct ike_engine *e, const struct ike_hdr *h, build_fn fn,
 	return rc;
 }
 
-/* Builds and sends one request outside any exchange (no retransmit). */
+/* Builds and sends one request outside any exchange (no retransmit) on
+ * the next Message ID.  Never beside an outstanding request: the window
+ * is 1 (2.3). */
 int exchange_send_oneshot(struct ike_engine *e, uint8_t type, build_fn fn,
 			  void *arg)
 {
@@ -120,6 +122,8 @@ int exchange_send_oneshot(struct ike_engine *e, uint8_t type, build_fn fn,
 	struct ike_hdr h;
 	size_t n;
 
+	if (e->x.active)
+		return -EBUSY;
 	fill_hdr(e, &h, type, e->sa.req_id, false);
 	if (build_msg(e, &h, fn, arg, out, sizeof(out), &n))
 		return -1;
@@ -170,6 +174,7 @@ static int send_request(struct ike_engine *e)
 		return -1;
 	log_debug("sending %s request #%u (%zu bytes)",
 		  ike_exchange_name(e->x.type), e->sa.req_id, e->x.len);
+	e->x.sent = true;
 	e->x.tries = 0;
 	e->x.ignored[0] = 0;
 	e->x.wait_ms = e->conf->retransmit.timeout_ms;
@@ -185,6 +190,7 @@ int exchange_start(struct ike_engine *e, uint8_t type,
 	if (e->x.active || n > IKE_MAX_TASKS)
 		return -EBUSY;
 	e->x.active = true;
+	e->x.sent = false;
 	e->x.type = type;
 	e->x.ntasks = n;
 	memcpy(e->x.tasks, tasks, n * sizeof(*tasks));
@@ -195,11 +201,24 @@ int exchange_start(struct ike_engine *e, uint8_t type,
 	return -EINVAL;
 }
 
+/* However an exchange ends (answered, failed, timed out or abandoned),
+ * the Message ID it sent is spent: never reused for another request
+ * (2.2), which the gateway would take for a retransmission. */
 void exchange_abort(struct ike_engine *e)
 {
+	if (e->x.active && e->x.sent)
+		e->sa.req_id++;
 	e->x.active = false;
 	timer_cancel(e->loop, &e->sa.t_retransmit);
 	ike_defrag_reset(&e->frag.resp);
+}
+
+void exchange_abandon(struct ike_engine *e, const char *why)
+{
+	if (e->x.active)
+		log_info("%s request #%u abandoned: %s",
+			 ike_exchange_name(e->x.type), e->sa.req_id, why);
+	exchange_abort(e);
 }
 
 static void finish(struct ike_engine *e, int rc)
@@ -310,6 +329,21 @@ static void authenticated_rx(struct ike_engine *e)
 			     (uint64_t)e->conf->dpd_delay_s * 1000);
 }
 
+/* The request rebuilt.  IKE_SA_INIT starts over on Message ID 0 (2.6,
+ * 2.7); any other exchange was answered, so its retry is a new request
+ * on the next ID (1.3, 2.2). */
+static void retry(struct ike_engine *e)
+{
+	timer_cancel(e->loop, &e->sa.t_retransmit);
+	ike_defrag_reset(&e->frag.resp);
+	if (e->x.type != IKE_SA_INIT) {
+		e->sa.req_id++;
+		e->x.sent = false;
+	}
+	if (send_request(e))
+		finish(e, -EINVAL);
+}
+
 static void run_process(struct ike_engine *e, const struct ike_msg *m)
 {
 	const struct task *t;
@@ -318,14 +352,8 @@ static void run_process(struct ike_engine *e, const struct ike_msg *m)
 	for (unsigned i = 0; i < e->x.ntasks; i++) {
 		t = e->x.tasks[i];
 		rc = t->process_i ? t->process_i(e, m) : TASK_DONE;
-		if (rc == TASK_RETRY) {
-			/* Same message ID: IKE_SA_INIT starts over (2.6, 2.7).
-			 */
-			timer_cancel(e->loop, &e->sa.t_retransmit);
-			if (send_request(e))
-				finish(e, -EINVAL);
-			return;
-		}
+		if (rc == TASK_RETRY)
+			return retry(e);
 		if (rc == TASK_IGNORE) { /* retransmissions go on */
 			e->stats.dropped++;
 			log_debug("%s: response ignored: %s", t->name,
@@ -337,12 +365,11 @@ static void run_process(struct ike_engine *e, const struct ike_msg *m)
 			return;
 		}
 	}
-	e->sa.req_id++;
 	finish(e, 0);
 }
 
 /* The peer sets the I flag only as the original initiator (3.1). */
-static bool peer_flag_ok(const struct ike_engine *e, const struct ike_hdr *h)
+bool exchange_flag_ok(const struct ike_engine *e, const struct ike_hdr *h)
 {
 	return !!(h->flags & IKE_FLAG_INITIATOR) == e->sa.responder;
 }
@@ -355,7 +382,7 @@ static void response_in(struct ike_engine *e, const struct ike_hdr *h,
 	int rc;
 
 	if (!e->x.active || h->msgid != e->sa.req_id ||
-	    h->exchange != e->x.type || !peer_flag_ok(e, h))
+	    h->exchange != e->x.type || !exchange_flag_ok(e, h))
 		return drop(e, "not the response we wait for");
 	rc = ike_parse(&m, pkt, len);
 	if (rc == IKE_OK && h->exchange != IKE_SA_INIT) {
@@ -376,8 +403,6 @@ static void response_in(struct ike_engine *e, const struct ike_hdr *h,
 	}
 	e->stats.rx++;
 	authenticated_rx(e);
-	if (h->exchange == IKE_SA_INIT)
-		frag_note_init(e, &m);
 	e->cur_pkt = pkt;
 	e->cur_len = len;
 	run_process(e, &m);
@@ -430,14 +455,16 @@ static void process_request(struct ike_engine *e, const struct ike_msg *m,
 			a->tasks[i]->process_r(e, m);
 }
 
-static void request_done(struct ike_engine *e, const struct resp_arg *a)
+static void request_done(struct ike_engine *e, const struct resp_arg *a,
+			 bool sent)
 {
 	for (unsigned i = 0; i < a->ntasks; i++)
 		if (a->tasks[i]->done_r)
-			a->tasks[i]->done_r(e);
+			a->tasks[i]->done_r(e, sent);
 }
 
-static void respond(struct ike_engine *e, const struct ike_hdr *rh,
+/* True if the answer went out (and is cached for retransmissions). */
+static bool respond(struct ike_engine *e, const struct ike_hdr *rh,
 		    struct resp_arg *a)
 {
 	uint8_t out[IKE_MAX_WIRE];
@@ -445,8 +472,12 @@ static void respond(struct ike_engine *e, const struct ike_hdr *rh,
 	size_t n;
 
 	fill_hdr(e, &h, rh->exchange, rh->msgid, true);
-	if (build_msg(e, &h, build_response, a, out, sizeof(out), &n))
-		return log_err("building the response failed");
+	if (build_msg(e, &h, build_response, a, out, sizeof(out), &n)) {
+		log_err("%s request #%u: cannot build the answer; left "
+			"unanswered for the gateway to retransmit",
+			ike_exchange_name(rh->exchange), rh->msgid);
+		return false;
+	}
 	e->sa.peer_req_id = rh->msgid + 1;
 	if (ike_sa_keep(&e->sa.resp_cache, &e->sa.resp_cache_len, out, n) ==
 	    0) {
@@ -454,6 +485,7 @@ static void respond(struct ike_engine *e, const struct ike_hdr *rh,
 		e->sa.resp_cache_id = rh->msgid;
 	}
 	exchange_send_raw(e, out, n);
+	return true;
 }
 
 /* RFC 7383 2.6.1: the answer again for fragment 1 only. */
@@ -501,8 +533,8 @@ static int placement_error(const struct ike_hdr *h, const struct ike_msg *m,
 }
 
 void exchange_request(struct ike_engine *e, const struct ike_hdr *h,
-		      uint8_t *pkt, size_t len, const struct task *const *tasks,
-		      unsigned n)
+		      uint8_t *pkt, size_t len, struct ike_defrag *d,
+		      const struct task *const *tasks, unsigned n)
 {
 	struct resp_arg a = {.tasks = tasks, .ntasks = n};
 	struct ike_msg m;
@@ -510,7 +542,7 @@ void exchange_request(struct ike_engine *e, const struct ike_hdr *h,
 	bool retransmit;
 	int rc;
 
-	if (!peer_may_request(e) || !n || !peer_flag_ok(e, h))
+	if (!peer_may_request(e) || !n || !exchange_flag_ok(e, h))
 		return drop(e, "unexpected request");
 	retransmit = e->sa.resp_cached && h->msgid == e->sa.resp_cache_id;
 	if (!retransmit && h->msgid != e->sa.peer_req_id)
@@ -523,7 +555,7 @@ void exchange_request(struct ike_engine *e, const struct ike_hdr *h,
 		return drop(e, "unprotected or malformed request");
 	if (retransmit && m.has_skf)
 		return retransmitted_fragment(e, h, &m, pkt, len);
-	rc = open_sk(e, &m, pkt, len, &e->frag.req);
+	rc = open_sk(e, &m, pkt, len, d);
 	if (rc == IKE_FRAG_PENDING)
 		return;
 	if (rc == -1)
@@ -541,8 +573,7 @@ void exchange_request(struct ike_engine *e, const struct ike_hdr *h,
 	if (placement_error(h, &m, rc, bad, &a))
 		return drop(e, "malformed request");
 	process_request(e, &m, &a);
-	respond(e, h, &a);
-	request_done(e, &a);
+	request_done(e, &a, respond(e, h, &a));
 }
 
 static void request_in(struct ike_engine *e, const struct ike_hdr *h,
@@ -551,7 +582,7 @@ static void request_in(struct ike_engine *e, const struct ike_hdr *h,
 	unsigned n = 0;
 	const struct task *const *tasks = engine_responder(h->exchange, &n);
 
-	exchange_request(e, h, pkt, len, tasks, n);
+	exchange_request(e, h, pkt, len, &e->frag.req, tasks, n);
 }
 
 void exchange_input(struct ike_engine *e, uint8_t *pkt, size_t len,

@@ -236,6 +236,13 @@ void frag_note_init(struct ike_engine *e, const struct ike_msg *m)
 	e->frag.peer_ok = ok;
 }
 
+void frag_reset(struct ike_engine *e)
+{
+	ike_defrag_reset(&e->frag.resp);
+	ike_defrag_reset(&e->frag.req);
+	ike_defrag_reset(&e->frag.other);
+}
+
 int frag_open(struct ike_engine *e, struct ike_defrag *d, struct ike_msg *m,
 	      uint8_t *pkt, size_t len)
 {

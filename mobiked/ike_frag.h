@@ -105,8 +105,9 @@ struct ike_engine;
 
 struct ike_frag_state {
 	bool peer_ok; /* N(IKEV2_FRAGMENTATION_SUPPORTED) in IKE_SA_INIT */
-	/* Responses to our request, the gateway's requests, and anything
-	 * exchange_open() takes (the IKE SA a rekey replaced). */
+	/* On the current IKE SA: responses to our request and the gateway's
+	 * requests.  other: both directions on the IKE SA a rekey replaced
+	 * (ike_rekey.c), so its traffic never disturbs the current SA's. */
 	struct ike_defrag resp, req, other;
 };
 
@@ -114,8 +115,10 @@ struct ike_frag_state {
  * was ignored: nothing more to do with this datagram. */
 #define IKE_FRAG_PENDING (-2)
 
-/* The IKE_SA_INIT response m: does the gateway take fragments? */
+/* The accepted IKE_SA_INIT response m: does the gateway take fragments? */
 void frag_note_init(struct ike_engine *e, const struct ike_msg *m);
+/* Drops every set and wipes every plaintext (the SA is gone). */
+void frag_reset(struct ike_engine *e);
 /* m is an SKF message for d: ike_parse_inner()'s result once the message
  * is complete, -1 for a fragment failing its ICV, else IKE_FRAG_PENDING. */
 int frag_open(struct ike_engine *e, struct ike_defrag *d, struct ike_msg *m,

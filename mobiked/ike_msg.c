@@ -281,6 +281,18 @@ const struct ike_notify_pl *ike_error_notify(const struct ike_msg *m)
 	return NULL;
 }
 
+int ike_notify_group(const struct ike_notify_pl *n, uint16_t *group)
+{
+	struct rbuf r;
+
+	rb_init(&r, n->data.p, n->data.len);
+	rb_u16(&r, group);
+	if (rb_end(&r) == 0)
+		return 0;
+	*group = 0;
+	return -1;
+}
+
 /* --- builder ------------------------------------------------------------ */
 
 void ike_build_begin(struct ike_builder *b, struct wbuf *w,

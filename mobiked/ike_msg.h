@@ -223,6 +223,9 @@ const struct ike_notify_pl *ike_find_notify(const struct ike_msg *m,
 					    uint16_t type);
 /* The first error notify (type < 16384), or NULL. */
 const struct ike_notify_pl *ike_error_notify(const struct ike_msg *m);
+/* INVALID_KE_PAYLOAD's data (3.10.1): exactly the 2-octet DH group the
+ * responder wants.  0, or -1 (group 0) if it is anything else. */
+int ike_notify_group(const struct ike_notify_pl *n, uint16_t *group);
 
 /* --- placement (RFC 7296 1.2-1.5, 2.21) --------------------------------- */
 
@@ -278,6 +281,9 @@ void ike_build_nonce(struct ike_builder *b, const struct ike_chunk *n);
 void ike_build_id(struct ike_builder *b, uint8_t type, const struct ike_id *id);
 void ike_build_auth(struct ike_builder *b, const struct ike_auth *a);
 void ike_build_notify(struct ike_builder *b, const struct ike_notify_pl *n);
+/* A notify without SPI: its type and data (len octets, p may be NULL). */
+void ike_build_notify_data(struct ike_builder *b, uint16_t type,
+			   const void *data, size_t len);
 void ike_build_delete(struct ike_builder *b, const struct ike_delete *d);
 void ike_build_vendor(struct ike_builder *b, const struct ike_chunk *v);
 /* type: IKE_PL_CERT or IKE_PL_CERTREQ */

@@ -321,6 +321,18 @@ void ike_build_notify(struct ike_builder *b, const struct ike_notify_pl *n)
 	ike_pl_end(b);
 }
 
+void ike_build_notify_data(struct ike_builder *b, uint16_t type,
+			   const void *data, size_t len)
+{
+	struct ike_notify_pl n;
+
+	memset(&n, 0, sizeof(n));
+	n.type = type;
+	n.data.p = data;
+	n.data.len = len;
+	ike_build_notify(b, &n);
+}
+
 /* 3.11  Protocol ID | SPI Size | Num of SPIs (2) | SPIs ...
  * IKE: SPI size 0 (the SA is the message's); AH/ESP: 4; SPIs fill the rest
  * exactly. */

@@ -38,19 +38,15 @@
 
 static const struct task *const ike_rekey_tasks[] = {&task_ike_rekey};
 
-static bool is_aead(const struct ike_proposal_conf *p)
-{
-	const struct encr_alg *a = encr_alg_find(p->encr, p->encr_bits);
-
-	return a && a->aead;
-}
-
 /* --- the replaced SA ----------------------------------------------------- */
 
+static void old_cb(void *owner);
+
+/* The timer is cancelled and set up anew, never saved and restored: a
+ * copy would keep the heap slot it had while armed. */
 static void old_free(struct ike_engine *e)
 {
 	struct old_ike *o = &e->irk.old;
-	struct timer t = o->t_old;
 
 	if (!o->active)
 		return;
@@ -58,8 +54,9 @@ static void old_free(struct ike_engine *e)
 	sk_ctx_free(o->sk_in);
 	sk_ctx_free(o->sk_out);
 	free(o->resp_cache);
+	ike_defrag_reset(&e->frag.other);
 	OPENSSL_cleanse(o, sizeof(*o));
-	o->t_old = t;
+	timer_init(&o->t_old, old_cb, e);
 }
 
 /* e->sa <-> the old SA: what building and opening messages look at. */
@@ -109,19 +106,6 @@ static void old_cb(void *owner)
 	old_free(e);
 }
 
-static int delete_ike_build(struct ike_engine *e, struct ike_builder *b,
-			    void *arg)
-{
-	struct ike_delete d;
-
-	(void)e;
-	(void)arg;
-	memset(&d, 0, sizeof(d));
-	d.protocol = IKE_PROTO_IKE;
-	ike_build_delete(b, &d);
-	return b->failed ? -1 : 0;
-}
-
 /* The replaced SA answers only what lets it go: its D(IKE) gets the
  * empty answer, anything else INFORMATIONAL an empty one too, and a
  * CREATE_CHILD_SA on it TEMPORARY_FAILURE (the new SA is the one to
@@ -143,13 +127,8 @@ static void old_process_r(struct ike_engine *e, const struct ike_msg *m)
 
 static int old_build_r(struct ike_engine *e, struct ike_builder *b)
 {
-	struct ike_notify_pl n;
-
-	if (e->ans.old_error) {
-		memset(&n, 0, sizeof(n));
-		n.type = e->ans.old_error;
-		ike_build_notify(b, &n);
-	}
+	if (e->ans.old_error)
+		ike_build_notify_data(b, e->ans.old_error, NULL, 0);
 	return b->failed ? -1 : 0;
 }
 
@@ -169,14 +148,12 @@ bool ike_rekey_old_input(struct ike_engine *e, const struct ike_hdr *h,
 
 	if (!o->active || h->spi_i != o->spi_i || h->spi_r != o->spi_r)
 		return false;
-	if (!!(h->flags & IKE_FLAG_INITIATOR) != o->responder) {
-		e->stats.dropped++;
-		return true;
-	}
 	swap_old(e);
 	o->gone = false;
-	if (!(h->flags & IKE_FLAG_RESPONSE)) {
-		exchange_request(e, h, pkt, len, old_tasks, 1);
+	if (!exchange_flag_ok(e, h)) {
+		e->stats.dropped++;
+	} else if (!(h->flags & IKE_FLAG_RESPONSE)) {
+		exchange_request(e, h, pkt, len, &e->frag.other, old_tasks, 1);
 	} else if (o->deleting && h->msgid == e->sa.req_id &&
 		   h->exchange == INFORMATIONAL &&
 		   !exchange_open(e, &m, pkt, len, true)) {
@@ -192,7 +169,8 @@ bool ike_rekey_old_input(struct ike_engine *e, const struct ike_hdr *h,
 
 /* --- the switch ---------------------------------------------------------- */
 
-/* e->sa becomes the new SA; the current one moves to irk.old. */
+/* e->sa becomes the new SA; the current one moves to irk.old (whose
+ * messages reassemble in frag.other from now on). */
 static void switch_sa(struct ike_engine *e)
 {
 	struct ike_new *n = &e->irk.next;
@@ -225,6 +203,7 @@ static void switch_sa(struct ike_engine *e)
 	ike_keys_wipe(&n->keys);
 	ike_keys_log(&s->keys);
 	n->ready = false;
+	ike_defrag_reset(&e->frag.req);
 	timer_arm_ms(e->loop, &o->t_old, OLD_WAIT_MS);
 	log_info("IKE SA rekeyed: %016llx_i %016llx_r -> %016llx_i %016llx_r",
 		 (unsigned long long)o->spi_i, (unsigned long long)o->spi_r,
@@ -276,15 +255,7 @@ static int set_suite(struct ike_new *n, const struct ike_proposal_conf *p)
 {
 	n->prop = *p;
 	n->dh_group = p->dh;
-	n->suite.prf = prf_alg_find(p->prf);
-	n->suite.encr = encr_alg_find(p->encr, p->encr_bits);
-	n->suite.integ = n->suite.encr && n->suite.encr->aead
-			     ? NULL
-			     : integ_alg_find(p->integ);
-	return n->suite.prf && n->suite.encr &&
-		       (n->suite.encr->aead || n->suite.integ)
-		   ? 0
-		   : -1;
+	return proposal_ike_suite(p, &n->suite);
 }
 
 static int new_spi(uint64_t *spi)
@@ -298,82 +269,6 @@ static int new_spi(uint64_t *spi)
 
 /* --- responder ----------------------------------------------------------- */
 
-static bool has_trans(const struct ike_proposal *p, uint8_t type, uint16_t id,
-		      uint16_t key_len)
-{
-	for (unsigned i = 0; i < p->ntrans; i++)
-		if (p->trans[i].type == type && p->trans[i].id == id &&
-		    p->trans[i].key_len == key_len && !p->trans[i].unknown_attr)
-			return true;
-	return false;
-}
-
-static bool offer_has(const struct ike_proposal *p,
-		      const struct ike_proposal_conf *pc)
-{
-	if (p->protocol != IKE_PROTO_IKE || p->spi_size != 8)
-		return false;
-	if (!has_trans(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits) ||
-	    !has_trans(p, IKE_TRANS_PRF, pc->prf, 0) ||
-	    !has_trans(p, IKE_TRANS_DH, pc->dh, 0))
-		return false;
-	if (is_aead(pc)) {
-		for (unsigned i = 0; i < p->ntrans; i++)
-			if (p->trans[i].type == IKE_TRANS_INTEG &&
-			    p->trans[i].id != 0)
-				return has_trans(p, IKE_TRANS_INTEG, 0, 0);
-		return true;
-	}
-	return has_trans(p, IKE_TRANS_INTEG, pc->integ, 0);
-}
-
-/* Our first proposal (our order) the offer contains, preferring one of
- * the KE's group; *prop gets the offered proposal it matched. */
-static const struct ike_proposal_conf *
-select_prop(const struct mobiked_conf *c, const struct ike_sa_pl *offer,
-	    uint16_t ke_group, const struct ike_proposal **prop)
-{
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < c->n_ike; i++) {
-			if (pass == 0 && c->ike[i].dh != ke_group)
-				continue;
-			for (unsigned j = 0; j < offer->nprop; j++)
-				if (offer_has(&offer->prop[j], &c->ike[i])) {
-					*prop = &offer->prop[j];
-					return &c->ike[i];
-				}
-		}
-	return NULL;
-}
-
-static void add_trans(struct ike_proposal *p, uint8_t type, uint16_t id,
-		      uint16_t key_len)
-{
-	struct ike_transform *t = &p->trans[p->ntrans++];
-
-	memset(t, 0, sizeof(*t));
-	t->type = type;
-	t->id = id;
-	t->key_len = key_len;
-}
-
-static void build_prop(struct ike_proposal *p, uint8_t num, uint64_t spi,
-		       const struct ike_proposal_conf *pc)
-{
-	uint64_t be = htobe64(spi);
-
-	memset(p, 0, sizeof(*p));
-	p->num = num;
-	p->protocol = IKE_PROTO_IKE;
-	p->spi_size = 8;
-	memcpy(p->spi, &be, 8);
-	add_trans(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits);
-	add_trans(p, IKE_TRANS_PRF, pc->prf, 0);
-	if (!is_aead(pc))
-		add_trans(p, IKE_TRANS_INTEG, pc->integ, 0);
-	add_trans(p, IKE_TRANS_DH, pc->dh, 0);
-}
-
 bool ike_rekey_request(const struct ike_msg *m)
 {
 	return m->sa.nprop && m->sa.prop[0].protocol == IKE_PROTO_IKE;
@@ -384,9 +279,8 @@ static uint16_t accept_ike(struct ike_engine *e, const struct ike_msg *m,
 {
 	struct ike_new *n = &e->irk.next;
 	const struct ike_proposal_conf *pc;
-	const struct ike_proposal *op = NULL;
+	uint64_t spi_i = 0, spi_r;
 	uint8_t gir[512];
-	uint64_t spi;
 	int rc;
 
 	if (e->sa.state != IKE_ST_ESTABLISHED || e->x.active ||
@@ -394,17 +288,20 @@ static uint16_t accept_ike(struct ike_engine *e, const struct ike_msg *m,
 		return IKE_N_TEMPORARY_FAILURE;
 	if (!m->has_nonce || m->nonce.len < 16 || m->nonce.len > IKE_NONCE_MAX)
 		return IKE_N_INVALID_SYNTAX;
-	pc = select_prop(e->conf, &m->sa, m->has_ke ? m->ke.group : 0, &op);
+	if (new_spi(&spi_r))
+		return IKE_N_TEMPORARY_FAILURE;
+	pc = proposal_ike_select(e->conf, &m->sa, m->has_ke ? m->ke.group : 0,
+				 spi_r, &r->answer, &spi_i);
 	if (!pc)
 		return IKE_N_NO_PROPOSAL_CHOSEN;
 	r->group = pc->dh;
 	if (!m->has_ke || m->ke.group != pc->dh)
 		return IKE_N_INVALID_KE_PAYLOAD;
-	memcpy(&spi, op->spi, 8);
 	next_free(n);
-	n->spi_i = be64toh(spi);
+	n->spi_i = spi_i;
+	n->spi_r = spi_r;
 	n->responder = true;
-	if (!n->spi_i || new_spi(&n->spi_r) || set_suite(n, pc) ||
+	if (!n->spi_i || set_suite(n, pc) ||
 	    RAND_bytes(r->nr, sizeof(r->nr)) != 1 || !(r->d = dh_new(pc->dh)))
 		return IKE_N_NO_PROPOSAL_CHOSEN;
 	if (dh_shared(r->d, m->ke.data.p, m->ke.data.len, gir, sizeof(gir)))
@@ -412,11 +309,7 @@ static uint16_t accept_ike(struct ike_engine *e, const struct ike_msg *m,
 	rc = derive(e, gir, dh_shared_len(pc->dh), m->nonce.p, m->nonce.len,
 		    r->nr, sizeof(r->nr));
 	OPENSSL_cleanse(gir, sizeof(gir));
-	if (rc)
-		return IKE_N_NO_PROPOSAL_CHOSEN;
-	build_prop(&r->answer.prop[0], op->num, n->spi_r, pc);
-	r->answer.nprop = 1;
-	return 0;
+	return rc ? IKE_N_NO_PROPOSAL_CHOSEN : 0;
 }
 
 static void irk_process_r(struct ike_engine *e, const struct ike_msg *m)
@@ -439,37 +332,44 @@ static int irk_build_r(struct ike_engine *e, struct ike_builder *b)
 	const struct ike_rekey_r *r = &e->ans.irk;
 	struct ike_chunk nonce = {r->nr, sizeof(r->nr)};
 	uint16_t be = htobe16(r->group);
-	struct ike_notify_pl nt;
 	struct ike_ke ke;
 	size_t klen;
 
 	if (!r->mine)
 		return 0;
-	if (r->error) {
-		memset(&nt, 0, sizeof(nt));
-		nt.type = r->error;
-		if (r->error == IKE_N_INVALID_KE_PAYLOAD)
-			nt.data = (struct ike_chunk){(const uint8_t *)&be, 2};
-		ike_build_notify(b, &nt);
+	if (r->error == IKE_N_INVALID_KE_PAYLOAD) /* 3.10.1: our group */
+		ike_build_notify_data(b, r->error, &be, 2);
+	else if (r->error)
+		ike_build_notify_data(b, r->error, NULL, 0);
+	if (r->error)
 		return b->failed ? -1 : 0;
-	}
 	ke.group = r->group;
 	ke.data.p = dh_public(r->d, &klen);
 	ke.data.len = klen;
 	ike_build_sa(b, &r->answer);
 	ike_build_nonce(b, &nonce);
 	ike_build_ke(b, &ke);
-	e->irk.next.ready = !b->failed;
 	return b->failed ? -1 : 0;
 }
 
-/* After the answer went out on the old SA: the new one takes over. */
-static void irk_done_r(struct ike_engine *e)
+/* Only once the answer went out on the old SA does the new one take
+ * over; unanswered, the gateway has no new SA and its keys go. */
+static void irk_done_r(struct ike_engine *e, bool sent)
 {
-	dh_free(e->ans.irk.d);
-	e->ans.irk.d = NULL;
-	if (!e->ans.irk.mine || !e->irk.next.ready || !e->irk.next.responder)
+	struct ike_rekey_r *r = &e->ans.irk;
+
+	dh_free(r->d);
+	r->d = NULL;
+	if (!r->mine || r->error)
 		return;
+	if (!sent) {
+		log_warn("gateway's IKE SA rekey not answered: staying on "
+			 "%016llx_i",
+			 (unsigned long long)e->sa.spi_i);
+		next_free(&e->irk.next);
+		return;
+	}
+	e->irk.next.ready = true;
 	switch_sa(e);
 	e->stats.ike_rekeys_r++;
 }
@@ -558,21 +458,8 @@ static int irk_build(struct ike_engine *e, struct ike_builder *b)
 	struct ike_ke ke;
 	size_t klen;
 
-	memset(&sapl, 0, sizeof(sapl));
-	/* 1.3.2: our proposals, each with our new SPI; the KE's group
-	 * first so the gateway need not ask for another. */
-	for (size_t i = 0; i < e->conf->n_ike && sapl.nprop < IKE_MAX_PROPOSALS;
-	     i++)
-		if (e->conf->ike[i].dh == k->dh_group)
-			build_prop(&sapl.prop[sapl.nprop++], 0, k->spi,
-				   &e->conf->ike[i]);
-	for (size_t i = 0; i < e->conf->n_ike && sapl.nprop < IKE_MAX_PROPOSALS;
-	     i++)
-		if (e->conf->ike[i].dh != k->dh_group)
-			build_prop(&sapl.prop[sapl.nprop++], 0, k->spi,
-				   &e->conf->ike[i]);
-	for (unsigned i = 0; i < sapl.nprop; i++)
-		sapl.prop[i].num = (uint8_t)(i + 1);
+	/* 1.3.2: our proposals, each with our new SPI. */
+	proposal_ike_build(e->conf, k->dh_group, k->spi, &sapl);
 	if (!k->dh && !(k->dh = dh_new(k->dh_group)))
 		return -1;
 	ike_build_sa(b, &sapl);
@@ -593,15 +480,12 @@ static int irk_fail(const char *why)
 static int irk_invalid_ke(struct ike_engine *e, const struct ike_notify_pl *n)
 {
 	struct ike_rekey *k = &e->irk;
-	bool offered = false;
 	uint16_t g;
 
-	if (n->data.len != 2)
+	if (ike_notify_group(n, &g))
 		return irk_fail("malformed INVALID_KE_PAYLOAD");
-	g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
-	for (size_t i = 0; i < e->conf->n_ike; i++)
-		offered |= g && e->conf->ike[i].dh == g;
-	if (!offered || g == k->dh_group || k->ke_retries++ >= KE_RETRIES)
+	if (!proposal_ike_has_group(e->conf, g) || g == k->dh_group ||
+	    k->ke_retries++ >= KE_RETRIES)
 		return irk_fail("INVALID_KE_PAYLOAD for a group we did not "
 				"offer");
 	log_info("IKE SA rekey: gateway wants DH group %u", g);
@@ -609,19 +493,6 @@ static int irk_invalid_ke(struct ike_engine *e, const struct ike_notify_pl *n)
 	k->dh = NULL;
 	k->dh_group = g;
 	return TASK_RETRY;
-}
-
-/* The one proposal of ours the gateway chose, exactly (1.3.2). */
-static const struct ike_proposal_conf *chosen(const struct ike_engine *e,
-					      const struct ike_msg *m)
-{
-	const struct ike_proposal *p = &m->sa.prop[0];
-
-	for (size_t i = 0; m->sa.nprop == 1 && i < e->conf->n_ike; i++)
-		if (offer_has(p, &e->conf->ike[i]) &&
-		    p->ntrans == (is_aead(&e->conf->ike[i]) ? 3 : 4))
-			return &e->conf->ike[i];
-	return NULL;
 }
 
 static int irk_process(struct ike_engine *e, const struct ike_msg *m)
@@ -642,7 +513,7 @@ static int irk_process(struct ike_engine *e, const struct ike_msg *m)
 		return irk_fail("SA, KE or Nr missing");
 	if (m->nonce.len < 16 || m->nonce.len > IKE_NONCE_MAX)
 		return irk_fail("bad nonce length");
-	if (!(pc = chosen(e, m)))
+	if (!(pc = proposal_ike_match(e->conf, &m->sa, 8)))
 		return irk_fail(
 		    "the gateway chose a proposal we did not offer");
 	if (m->ke.group != pc->dh || pc->dh != k->dh_group || !k->dh)

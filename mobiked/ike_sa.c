@@ -5,6 +5,7 @@
 #define LOG_TAG "ike"
 
 #include <endian.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,11 +86,17 @@ static void free_copy(uint8_t **p, size_t *n)
 	*n = 0;
 }
 
+#define TIMERS_OFF offsetof(struct ike_sa, t_retransmit)
+#define TIMERS_END (offsetof(struct ike_sa, t_establish) + sizeof(struct timer))
+_Static_assert(TIMERS_END - TIMERS_OFF == 4 * sizeof(struct timer),
+	       "the timers of struct ike_sa must be declared together");
+
+/* The timers may be armed, in the loop's heap: they are left in place,
+ * never copied out and back (a copy of an armed timer is a stale one). */
 void ike_sa_clear(struct ike_sa *sa)
 {
-	struct timer t[4] = {sa->t_retransmit, sa->t_dpd, sa->t_keepalive,
-			     sa->t_establish};
 	enum ike_state st = sa->state;
+	uint8_t *p = (uint8_t *)sa;
 
 	dh_free(sa->dh);
 	sk_ctx_free(sa->sk_out);
@@ -98,12 +105,8 @@ void ike_sa_clear(struct ike_sa *sa)
 	free_copy(&sa->init_req, &sa->init_req_len);
 	free_copy(&sa->init_resp, &sa->init_resp_len);
 	free_copy(&sa->resp_cache, &sa->resp_cache_len);
-	OPENSSL_cleanse(sa, sizeof(*sa));
-	/* The timers live on in the loop's heap; keep them intact. */
-	sa->t_retransmit = t[0];
-	sa->t_dpd = t[1];
-	sa->t_keepalive = t[2];
-	sa->t_establish = t[3];
+	OPENSSL_cleanse(p, TIMERS_OFF);
+	OPENSSL_cleanse(p + TIMERS_END, sizeof(*sa) - TIMERS_END);
 	sa->state = st;
 }
 

@@ -7,7 +7,8 @@
  *   process_r  reads the gateway's request (already authenticated and
  *              checked) and decides what to answer, in e->ans
  *   build_r    adds the task's part of the answer
- *   done_r     after the answer went out (or could not be built)
+ *   done_r     after the answer went out (sent) or could not be built
+ *              (!sent: the gateway got nothing, nothing may change)
  * Any step may be NULL.  An exchange is an ordered list of tasks; the
  * lists, ours and the ones answering the gateway, are written down in
  * ike.c, not in comments.  Responder steps see every request of their
@@ -39,7 +40,7 @@ struct task {
 	int (*process_i)(struct ike_engine *e, const struct ike_msg *m);
 	void (*process_r)(struct ike_engine *e, const struct ike_msg *m);
 	int (*build_r)(struct ike_engine *e, struct ike_builder *b);
-	void (*done_r)(struct ike_engine *e);
+	void (*done_r)(struct ike_engine *e, bool sent);
 };
 
 extern const struct task task_init, task_natd, task_auth, task_config,
@@ -51,6 +52,7 @@ typedef void (*exchange_done_cb)(struct ike_engine *e, int rc);
 /* Our outstanding request. */
 struct ike_xchg {
 	bool active;
+	bool sent; /* the request went out on e->sa.req_id (spent) */
 	uint8_t type;
 	const struct task *tasks[IKE_MAX_TASKS];
 	unsigned ntasks;
@@ -190,7 +192,7 @@ struct ike_engine {
 	struct ike_answer ans;
 	uint64_t ka_sent; /* packets sent when the keepalive last looked */
 	bool auth_ok;	  /* the gateway's AUTH verified (IKE_AUTH response) */
-	unsigned cookie_tries;
+	unsigned cookie_tries, ke_tries; /* IKE_SA_INIT restarts */
 	/* The response being processed, as received (IKE_SA_INIT: the
 	 * bytes AUTH signs). */
 	const uint8_t *cur_pkt;
@@ -204,7 +206,10 @@ struct ike_engine {
 int exchange_start(struct ike_engine *e, uint8_t type,
 		   const struct task *const *tasks, unsigned n,
 		   exchange_done_cb done);
+/* Ends our outstanding exchange without its done callback; its Message
+ * ID stays spent.  _abandon also logs why (we stop waiting for it). */
 void exchange_abort(struct ike_engine *e);
+void exchange_abandon(struct ike_engine *e, const char *why);
 void exchange_input(struct ike_engine *e, uint8_t *pkt, size_t len,
 		    bool via_4500);
 void exchange_retransmit_cb(void *owner);
@@ -216,14 +221,19 @@ int exchange_send_raw(struct ike_engine *e, const uint8_t *p, size_t n);
 int exchange_build(struct ike_engine *e, uint8_t type, uint32_t msgid,
 		   bool response, build_fn fn, void *arg, uint8_t *out,
 		   size_t cap, size_t *olen);
-/* Parse, verify, decrypt and placement-check with e->sa's keys: 0 / -1. */
+/* Parse, verify, decrypt and placement-check with e->sa's keys: 0 / -1.
+ * For the replaced IKE SA (swapped into e->sa): fragments go to
+ * frag.other. */
 int exchange_open(struct ike_engine *e, struct ike_msg *m, uint8_t *pkt,
 		  size_t len, bool response);
-/* The gateway's request h (on e->sa), answered by the responder steps of
- * tasks; none (n 0): not a request we answer. */
+/* The gateway's request h (on e->sa, fragments reassembled in d),
+ * answered by the responder steps of tasks; none (n 0): not a request we
+ * answer. */
 void exchange_request(struct ike_engine *e, const struct ike_hdr *h,
-		      uint8_t *pkt, size_t len, const struct task *const *tasks,
-		      unsigned n);
+		      uint8_t *pkt, size_t len, struct ike_defrag *d,
+		      const struct task *const *tasks, unsigned n);
+/* The I flag of the gateway's message h is right for e->sa (3.1). */
+bool exchange_flag_ok(const struct ike_engine *e, const struct ike_hdr *h);
 
 /* ike.c: what happens when an SA dies (logged reason), from anywhere. */
 void engine_sa_dead(struct ike_engine *e, const char *why);
@@ -232,20 +242,39 @@ void engine_sa_established(struct ike_engine *e);
 const struct task *const *engine_responder(uint8_t exchange, unsigned *n);
 
 /* task_delete.c: a best-effort DELETE of the IKE SA, not retransmitted
- * (an SA torn down before it was established, or at exit). */
+ * (an SA torn down before it was established, or at exit); an exchange
+ * still outstanding is abandoned for it. */
 void delete_oneshot(struct ike_engine *e);
+/* D(IKE) (3.11) into b, as a build_fn (arg unused). */
+int delete_ike_build(struct ike_engine *e, struct ike_builder *b, void *arg);
 
 /* task_natd.c: 2.23 hash of SPIs, address and port. */
 int natd_hash(const struct ike_sa *sa, const struct sockaddr_storage *ss,
 	      uint8_t out[20]);
 
 /* proposal.c */
-void proposal_ike_build(const struct mobiked_conf *c, uint16_t dh_group,
-			struct ike_sa_pl *out);
-/* The offered proposal the chosen one matches, or NULL. */
+/* Our IKE proposals in the configured order, those of first_group (if not
+ * 0) first; spi 0: no SPI (IKE_SA_INIT), else each carries it (1.3.2). */
+void proposal_ike_build(const struct mobiked_conf *c, uint16_t first_group,
+			uint64_t spi, struct ike_sa_pl *out);
+/* The configured proposal the responder chose, exactly (one proposal,
+ * one transform of each type, 3.3.6) with an SPI of spi_size octets (0 in
+ * IKE_SA_INIT, 8 in a rekey), or NULL. */
 const struct ike_proposal_conf *
-proposal_ike_match(const struct mobiked_conf *c,
-		   const struct ike_sa_pl *chosen);
+proposal_ike_match(const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
+		   uint8_t spi_size);
+/* Responder (the gateway rekeys the IKE SA): the first of our proposals
+ * (our order, those of ke_group first) the offer contains; *out gets the
+ * one proposal to answer with (our SPI spi), *peer_spi the offer's. */
+const struct ike_proposal_conf *
+proposal_ike_select(const struct mobiked_conf *c, const struct ike_sa_pl *offer,
+		    uint16_t ke_group, uint64_t spi, struct ike_sa_pl *out,
+		    uint64_t *peer_spi);
+/* The algorithms of p: 0, or -1 if one is not supported. */
+int proposal_ike_suite(const struct ike_proposal_conf *p, struct ike_suite *s);
+/* A configured proposal has DH group g (not 0). */
+bool proposal_ike_has_group(const struct mobiked_conf *c, uint16_t g);
+bool proposal_esp_has_group(const struct mobiked_conf *c, uint16_t g);
 void proposal_esp_build(const struct mobiked_conf *c, uint32_t spi,
 			struct ike_sa_pl *out);
 const struct esp_proposal_conf *

@@ -32,30 +32,69 @@ static bool is_aead(uint16_t encr)
 	       encr == IKE_ENCR_CHACHA20_POLY1305;
 }
 
-/*
- * 2.7: one proposal per configured entry, numbered from 1.  The KE we
- * send must match a group we offer; proposals are reordered so the one
- * with dh_group comes first only if it exists (INVALID_KE retries).
- */
-void proposal_ike_build(const struct mobiked_conf *c, uint16_t dh_group,
-			struct ike_sa_pl *out)
+/* One IKE proposal of pc, numbered num; an SPI of 8 octets unless 0. */
+static void ike_prop(struct ike_proposal *p, uint8_t num, uint64_t spi,
+		     const struct ike_proposal_conf *pc)
 {
-	const struct ike_proposal_conf *pc;
-	struct ike_proposal *p;
+	uint64_t be = htobe64(spi);
+
+	memset(p, 0, sizeof(*p));
+	p->num = num;
+	p->protocol = IKE_PROTO_IKE;
+	if (spi) {
+		p->spi_size = 8;
+		memcpy(p->spi, &be, 8);
+	}
+	add_trans(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits);
+	add_trans(p, IKE_TRANS_PRF, pc->prf, 0);
+	if (!is_aead(pc->encr))
+		add_trans(p, IKE_TRANS_INTEG, pc->integ, 0);
+	add_trans(p, IKE_TRANS_DH, pc->dh, 0);
+}
+
+/* 2.7: one proposal per configured entry, numbered from 1.  A rekey puts
+ * those of its KE's group first so the gateway need not ask for another;
+ * IKE_SA_INIT keeps the configured order. */
+void proposal_ike_build(const struct mobiked_conf *c, uint16_t first_group,
+			uint64_t spi, struct ike_sa_pl *out)
+{
+	bool first;
 
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < c->n_ike && i < IKE_MAX_PROPOSALS; i++) {
-		pc = &c->ike[i];
-		p = &out->prop[out->nprop++];
-		p->num = (uint8_t)out->nprop;
-		p->protocol = IKE_PROTO_IKE;
-		add_trans(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits);
-		add_trans(p, IKE_TRANS_PRF, pc->prf, 0);
-		if (!is_aead(pc->encr))
-			add_trans(p, IKE_TRANS_INTEG, pc->integ, 0);
-		add_trans(p, IKE_TRANS_DH, pc->dh, 0);
-	}
-	(void)dh_group;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0;
+		     i < c->n_ike && out->nprop < IKE_MAX_PROPOSALS; i++) {
+			first = !first_group || c->ike[i].dh == first_group;
+			if (first != (pass == 0))
+				continue;
+			ike_prop(&out->prop[out->nprop],
+				 (uint8_t)(out->nprop + 1), spi, &c->ike[i]);
+			out->nprop++;
+		}
+}
+
+int proposal_ike_suite(const struct ike_proposal_conf *p, struct ike_suite *s)
+{
+	s->prf = prf_alg_find(p->prf);
+	s->encr = encr_alg_find(p->encr, p->encr_bits);
+	s->integ = s->encr && s->encr->aead ? NULL : integ_alg_find(p->integ);
+	return s->prf && s->encr && (s->encr->aead || s->integ) ? 0 : -1;
+}
+
+bool proposal_ike_has_group(const struct mobiked_conf *c, uint16_t g)
+{
+	for (size_t i = 0; i < c->n_ike; i++)
+		if (g && c->ike[i].dh == g)
+			return true;
+	return false;
+}
+
+bool proposal_esp_has_group(const struct mobiked_conf *c, uint16_t g)
+{
+	for (size_t i = 0; i < c->n_esp; i++)
+		if (g && c->esp[i].dh == g)
+			return true;
+	return false;
 }
 
 /* The chosen proposal's single transform of a type; -1 if absent, -2 if
@@ -86,27 +125,40 @@ static bool trans_is(const struct ike_proposal *p, uint8_t type, uint16_t id,
 	       !t->unknown_attr;
 }
 
-const struct ike_proposal_conf *
-proposal_ike_match(const struct mobiked_conf *c, const struct ike_sa_pl *chosen)
+/* Only the transform types an IKE SA has (we offer no others). */
+static bool ike_types_only(const struct ike_proposal *p)
 {
-	const struct ike_proposal *p;
-	const struct ike_proposal_conf *pc;
+	for (unsigned i = 0; i < p->ntrans; i++)
+		if (p->trans[i].type != IKE_TRANS_ENCR &&
+		    p->trans[i].type != IKE_TRANS_PRF &&
+		    p->trans[i].type != IKE_TRANS_INTEG &&
+		    p->trans[i].type != IKE_TRANS_DH)
+			return false;
+	return true;
+}
 
-	if (chosen->nprop != 1)
+static bool ike_is(const struct ike_proposal *p,
+		   const struct ike_proposal_conf *pc)
+{
+	return trans_is(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits, false) &&
+	       trans_is(p, IKE_TRANS_PRF, pc->prf, 0, false) &&
+	       trans_is(p, IKE_TRANS_INTEG, is_aead(pc->encr) ? 0 : pc->integ,
+			0, true) &&
+	       trans_is(p, IKE_TRANS_DH, pc->dh, 0, false);
+}
+
+const struct ike_proposal_conf *
+proposal_ike_match(const struct mobiked_conf *c, const struct ike_sa_pl *chosen,
+		   uint8_t spi_size)
+{
+	const struct ike_proposal *p = &chosen->prop[0];
+
+	if (chosen->nprop != 1 || p->protocol != IKE_PROTO_IKE ||
+	    p->spi_size != spi_size || !ike_types_only(p))
 		return NULL;
-	p = &chosen->prop[0];
-	if (p->protocol != IKE_PROTO_IKE || p->spi_size != 0)
-		return NULL;
-	for (size_t i = 0; i < c->n_ike; i++) {
-		pc = &c->ike[i];
-		if (trans_is(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits,
-			     false) &&
-		    trans_is(p, IKE_TRANS_PRF, pc->prf, 0, false) &&
-		    trans_is(p, IKE_TRANS_INTEG,
-			     is_aead(pc->encr) ? 0 : pc->integ, 0, true) &&
-		    trans_is(p, IKE_TRANS_DH, pc->dh, 0, false))
-			return pc;
-	}
+	for (size_t i = 0; i < c->n_ike; i++)
+		if (ike_is(p, &c->ike[i]))
+			return &c->ike[i];
 	return NULL;
 }
 
@@ -210,6 +262,51 @@ static bool offers_type(const struct ike_proposal *p, uint8_t type)
 		if (p->trans[i].type == type)
 			return true;
 	return false;
+}
+
+/* With an AEAD cipher the offer may list integrity "none" only. */
+static bool ike_offer_has(const struct ike_proposal *p,
+			  const struct ike_proposal_conf *pc)
+{
+	bool integ_other = false;
+
+	if (p->protocol != IKE_PROTO_IKE || p->spi_size != 8 ||
+	    !offers(p, IKE_TRANS_ENCR, pc->encr, pc->encr_bits) ||
+	    !offers(p, IKE_TRANS_PRF, pc->prf, 0) ||
+	    !offers(p, IKE_TRANS_DH, pc->dh, 0))
+		return false;
+	if (!is_aead(pc->encr))
+		return offers(p, IKE_TRANS_INTEG, pc->integ, 0);
+	for (unsigned i = 0; i < p->ntrans; i++)
+		integ_other |=
+		    p->trans[i].type == IKE_TRANS_INTEG && p->trans[i].id != 0;
+	return !integ_other || offers(p, IKE_TRANS_INTEG, 0, 0);
+}
+
+const struct ike_proposal_conf *
+proposal_ike_select(const struct mobiked_conf *c, const struct ike_sa_pl *offer,
+		    uint16_t ke_group, uint64_t spi, struct ike_sa_pl *out,
+		    uint64_t *peer_spi)
+{
+	const struct ike_proposal *p;
+	uint64_t be;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->n_ike; i++)
+			for (unsigned j = 0; j < offer->nprop; j++) {
+				p = &offer->prop[j];
+				if ((pass == 0 && c->ike[i].dh != ke_group) ||
+				    !ike_offer_has(p, &c->ike[i]))
+					continue;
+				memcpy(&be, p->spi, 8);
+				*peer_spi = be64toh(be);
+				memset(out, 0, sizeof(*out));
+				out->nprop = 1;
+				ike_prop(&out->prop[0], p->num, spi,
+					 &c->ike[i]);
+				return &c->ike[i];
+			}
+	return NULL;
 }
 
 /* Our group if we want PFS; without, "none" when the offer allows it,

@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "mobiked/ike_task.h"
 
-static int delete_build(struct ike_engine *e, struct ike_builder *b)
+int delete_ike_build(struct ike_engine *e, struct ike_builder *b, void *arg)
 {
 	struct ike_delete d;
 
@@ -22,6 +22,11 @@ static int delete_build(struct ike_engine *e, struct ike_builder *b)
 	d.protocol = IKE_PROTO_IKE; /* 3.11: SPI size 0, no SPIs */
 	ike_build_delete(b, &d);
 	return b->failed ? -1 : 0;
+}
+
+static int delete_build(struct ike_engine *e, struct ike_builder *b)
+{
+	return delete_ike_build(e, b, NULL);
 }
 
 static int delete_process(struct ike_engine *e, const struct ike_msg *m)
@@ -40,7 +45,8 @@ static void delete_process_r(struct ike_engine *e, const struct ike_msg *m)
 		}
 }
 
-static void delete_done_r(struct ike_engine *e)
+/* Even unanswered: the gateway has deleted the SA already. */
+static void delete_done_r(struct ike_engine *e, bool sent)
 {
 	if (e->ans.ike_deleted)
 		engine_sa_dead(e, "deleted by the gateway");
@@ -54,13 +60,12 @@ const struct task task_delete = {
     .done_r = delete_done_r,
 };
 
-static int oneshot_build(struct ike_engine *e, struct ike_builder *b, void *arg)
-{
-	return delete_build(e, b);
-}
-
+/* On the next Message ID, never that of a request still outstanding
+ * (the gateway would take it for a retransmission of that one, 2.2). */
 void delete_oneshot(struct ike_engine *e)
 {
-	if (e->sa.sk_out)
-		exchange_send_oneshot(e, INFORMATIONAL, oneshot_build, NULL);
+	if (!e->sa.sk_out)
+		return;
+	exchange_abandon(e, "deleting the IKE SA");
+	exchange_send_oneshot(e, INFORMATIONAL, delete_ike_build, NULL);
 }

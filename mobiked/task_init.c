@@ -11,7 +11,9 @@
  * offered is logged and ignored (TASK_IGNORE) without touching the SA;
  * if no acceptable one comes before the retransmissions end, the attempt
  * fails naming the last thing ignored.  COOKIE (2.6) and a well-formed
- * INVALID_KE_PAYLOAD (1.2, 2.7) restart the exchange.  An acceptable
+ * INVALID_KE_PAYLOAD (1.2, 2.7) restart the exchange, a few times per
+ * attempt (forged ones could otherwise restart it forever, each time
+ * with a fresh DH key); past that they are ignored too.  An acceptable
  * response gives the suite, the responder's KE and nonce, from which the
  * keys are derived (2.14).
  */
@@ -27,18 +29,7 @@
 #include "mobiked/ike_task.h"
 
 #define MAX_COOKIE_TRIES 3
-
-static void notify(struct ike_builder *b, uint16_t type, const void *data,
-		   size_t len)
-{
-	struct ike_notify_pl n;
-
-	memset(&n, 0, sizeof(n));
-	n.type = type;
-	n.data.p = data;
-	n.data.len = len;
-	ike_build_notify(b, &n);
-}
+#define MAX_KE_TRIES	 2
 
 /* A fresh DH key for the current group, and our nonce, once per try. */
 static int prepare(struct ike_engine *e)
@@ -71,8 +62,9 @@ static int init_build(struct ike_engine *e, struct ike_builder *b)
 	if (prepare(e))
 		return -1;
 	if (sa->cookie_len) /* 2.6: N(COOKIE) comes first */
-		notify(b, IKE_N_COOKIE, sa->cookie, sa->cookie_len);
-	proposal_ike_build(e->conf, sa->dh_group, &sapl);
+		ike_build_notify_data(b, IKE_N_COOKIE, sa->cookie,
+				      sa->cookie_len);
+	proposal_ike_build(e->conf, 0, 0, &sapl);
 	ike_build_sa(b, &sapl);
 	ke.group = sa->dh_group;
 	ke.data.p = dh_public(sa->dh, &klen);
@@ -81,17 +73,10 @@ static int init_build(struct ike_engine *e, struct ike_builder *b)
 	nonce.p = sa->ni;
 	nonce.len = sa->ni_len;
 	ike_build_nonce(b, &nonce);
-	notify(b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
-	notify(b, IKE_N_SIGNATURE_HASH_ALGORITHMS, hashes, sizeof(hashes));
+	ike_build_notify_data(b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	ike_build_notify_data(b, IKE_N_SIGNATURE_HASH_ALGORITHMS, hashes,
+			      sizeof(hashes));
 	return b->failed ? -1 : 0;
-}
-
-static bool group_offered(const struct mobiked_conf *c, uint16_t g)
-{
-	for (size_t i = 0; i < c->n_ike; i++)
-		if (c->ike[i].dh == g)
-			return true;
-	return false;
 }
 
 /* The response is not acted on; the exchange keeps retransmitting. */
@@ -122,16 +107,20 @@ static int invalid_ke(struct ike_engine *e, const struct ike_notify_pl *n)
 {
 	uint16_t g;
 
-	if (n->data.len != 2)
+	if (ike_notify_group(n, &g))
 		return ignore(e, "INVALID_KE_PAYLOAD without a group");
-	g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
-	if (g == e->sa.dh_group || !group_offered(e->conf, g) ||
+	if (g == e->sa.dh_group || !proposal_ike_has_group(e->conf, g) ||
 	    !dh_supported(g))
 		return ignore(
 		    e,
 		    "INVALID_KE_PAYLOAD: gateway wants DH group %u, "
 		    "which we %s",
 		    g, g == e->sa.dh_group ? "just sent" : "do not offer");
+	if (++e->ke_tries > MAX_KE_TRIES)
+		return ignore(e,
+			      "INVALID_KE_PAYLOAD (group %u) after %u "
+			      "group changes already",
+			      g, MAX_KE_TRIES);
 	log_info("gateway wants DH group %u instead of %u: retrying", g,
 		 e->sa.dh_group);
 	e->sa.dh_group = g;
@@ -142,23 +131,13 @@ static int cookie(struct ike_engine *e, const struct ike_notify_pl *n)
 {
 	if (n->data.len == 0 || n->data.len > IKE_COOKIE_MAX)
 		return ignore(e, "malformed COOKIE (%zu octets)", n->data.len);
-	if (++e->cookie_tries > MAX_COOKIE_TRIES) {
-		snprintf(e->last_error, sizeof(e->last_error),
-			 "IKE_SA_INIT: gateway keeps sending COOKIEs");
-		return TASK_FAILED;
-	}
+	if (++e->cookie_tries > MAX_COOKIE_TRIES)
+		return ignore(e, "COOKIE after %u COOKIEs already",
+			      MAX_COOKIE_TRIES);
 	memcpy(e->sa.cookie, n->data.p, n->data.len);
 	e->sa.cookie_len = n->data.len;
 	log_info("gateway sent a COOKIE: retrying with it");
 	return TASK_RETRY;
-}
-
-static int suite_of(const struct ike_proposal_conf *p, struct ike_suite *s)
-{
-	s->prf = prf_alg_find(p->prf);
-	s->encr = encr_alg_find(p->encr, p->encr_bits);
-	s->integ = s->encr && s->encr->aead ? NULL : integ_alg_find(p->integ);
-	return s->prf && s->encr && (s->encr->aead || s->integ) ? 0 : -1;
 }
 
 /* What an acceptable response has, checked on local copies only. */
@@ -181,9 +160,9 @@ static int check(struct ike_engine *e, const struct ike_msg *m,
 		return ignore(e, "SA, KE or Nonce missing");
 	if (m->hdr.spi_r == 0)
 		return ignore(e, "responder SPI is zero");
-	r->prop = proposal_ike_match(e->conf, &m->sa);
+	r->prop = proposal_ike_match(e->conf, &m->sa, 0);
 	if (!r->prop || r->prop->dh != e->sa.dh_group ||
-	    suite_of(r->prop, &r->suite))
+	    proposal_ike_suite(r->prop, &r->suite))
 		return ignore(e, "the gateway chose a proposal we did not "
 				 "offer");
 	if (m->ke.group != e->sa.dh_group)
@@ -220,6 +199,7 @@ static int commit(struct ike_engine *e, const struct ike_msg *m,
 	    ike_sa_keep(&sa->init_resp, &sa->init_resp_len, e->cur_pkt,
 			e->cur_len))
 		return fail(e, "out of memory");
+	frag_note_init(e, m);
 	return TASK_DONE;
 }
 

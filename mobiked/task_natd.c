@@ -45,17 +45,6 @@ int natd_hash(const struct ike_sa *sa, const struct sockaddr_storage *ss,
 	return EVP_Digest(in, n, out, &olen, EVP_sha1(), NULL) == 1 ? 0 : -1;
 }
 
-static void notify(struct ike_builder *b, uint16_t type, const uint8_t *h)
-{
-	struct ike_notify_pl n;
-
-	memset(&n, 0, sizeof(n));
-	n.type = type;
-	n.data.p = h;
-	n.data.len = NATD_LEN;
-	ike_build_notify(b, &n);
-}
-
 /* With `encap` (or a data plane that only does ESP-in-UDP) the source
  * hash is random, so the responder sees us behind a NAT and both sides
  * use UDP encapsulation (RFC 3948). */
@@ -71,8 +60,9 @@ static int natd_build(struct ike_engine *e, struct ike_builder *b)
 	}
 	if (natd_hash(&e->sa, &e->sa.remote, dst))
 		return -1;
-	notify(b, IKE_N_NAT_DETECTION_SOURCE_IP, src);
-	notify(b, IKE_N_NAT_DETECTION_DESTINATION_IP, dst);
+	ike_build_notify_data(b, IKE_N_NAT_DETECTION_SOURCE_IP, src, NATD_LEN);
+	ike_build_notify_data(b, IKE_N_NAT_DETECTION_DESTINATION_IP, dst,
+			      NATD_LEN);
 	return b->failed ? -1 : 0;
 }
 

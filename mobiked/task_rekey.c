@@ -179,23 +179,14 @@ static int rk_fail(struct ike_engine *e, const char *why)
 	return TASK_FAILED;
 }
 
-static bool group_offered(const struct mobiked_conf *c, uint16_t g)
-{
-	for (size_t i = 0; i < c->n_esp; i++)
-		if (c->esp[i].dh == g)
-			return g != 0;
-	return false;
-}
-
 /* 1.3 / 3.10.1: INVALID_KE_PAYLOAD names the group the responder wants. */
 static int invalid_ke(struct ike_engine *e, const struct ike_notify_pl *n)
 {
 	uint16_t g;
 
-	if (n->data.len != 2)
+	if (ike_notify_group(n, &g))
 		return rk_fail(e, "malformed INVALID_KE_PAYLOAD");
-	g = (uint16_t)(n->data.p[0] << 8 | n->data.p[1]);
-	if (!group_offered(e->conf, g) || g == e->rk.dh_group ||
+	if (!proposal_esp_has_group(e->conf, g) || g == e->rk.dh_group ||
 	    e->rk.ke_retries++ >= REKEY_KE_RETRIES)
 		return rk_fail(e, "INVALID_KE_PAYLOAD for a group we did not "
 				  "offer");
@@ -438,7 +429,6 @@ static uint16_t accept_rekey(struct ike_engine *e, const struct ike_msg *m,
 		return IKE_N_TEMPORARY_FAILURE;
 	note_collision(e, m, r);
 	child_promote(e, &r->nc);
-	e->stats.rekeys_r++;
 	log_info("gateway rekeyed CHILD_SA %08x_i to %08x_i %08x_o%s", old_in,
 		 r->nc.spi_in, r->nc.spi_out, r->glen ? " (PFS)" : "");
 	r->tsi = m->tsi;
@@ -511,10 +501,25 @@ static int rekey_build_r(struct ike_engine *e, struct ike_builder *b)
 	return b->failed ? -1 : 0;
 }
 
-static void rekey_done_r(struct ike_engine *e)
+/* The new SA was installed before the answer was built; unanswered, the
+ * gateway never got it: it goes and the one it replaced is current again. */
+static void rekey_done_r(struct ike_engine *e, bool sent)
 {
-	dh_free(e->ans.crk.d);
-	e->ans.crk.d = NULL;
+	struct child_rekey_r *r = &e->ans.crk;
+
+	dh_free(r->d);
+	r->d = NULL;
+	if (!r->mine || r->error)
+		return;
+	if (sent) {
+		e->stats.rekeys_r++;
+		return;
+	}
+	log_warn("gateway's CHILD_SA rekey not answered: %08x_i dropped",
+		 r->nc.spi_in);
+	if (e->rk.collided && e->rk.peer_new_spi_in == r->nc.spi_in)
+		e->rk.collided = false;
+	child_remove(e, r->nc.spi_in);
 }
 
 const struct task task_child_rekey = {

@@ -36,8 +36,12 @@ static void check(const struct ike_msg *m)
 	ike_check_placement(m, true, NULL);
 	(void)ike_payload_name(bad);
 	(void)ike_exchange_name(m->hdr.exchange);
-	if (m->nnotify)
+	if (m->nnotify) {
+		uint16_t g;
+
 		(void)ike_notify_name(m->notify[0].type);
+		(void)ike_notify_group(&m->notify[0], &g);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -388,6 +388,29 @@ static size_t r_seal(struct t *t, uint8_t x, uint8_t flags, uint32_t id,
 	return total;
 }
 
+/* The gateway's own SK message (pkt, n) on the first IKE SA (SK_er)
+ * opened as the engine would see it, into m (decrypted in buf): for
+ * driving task steps directly. */
+static void gw_open(struct t *t, struct ike_msg *m, const uint8_t *pkt,
+		    size_t n, uint8_t *buf)
+{
+	struct resp *r = &t->r;
+	struct sk_ctx *in =
+	    sk_ctx_new(r->suite.encr, r->suite.integ, r->k.sk_er, r->k.e_len,
+		       r->k.sk_ar, r->k.a_len, SK_IN);
+	const uint8_t *pt;
+	size_t ptlen;
+
+	assert_non_null(in);
+	memcpy(buf, pkt, n);
+	assert_int_equal(ike_parse(m, buf, n), IKE_OK);
+	assert_int_equal(
+	    sk_ike_open(in, buf, n, (size_t)(m->sk.body.p - buf), &pt, &ptlen),
+	    0);
+	assert_int_equal(ike_parse_inner(m, m->sk.first, pt, ptlen), IKE_OK);
+	sk_ctx_free(in);
+}
+
 static void id_body(const char *id, uint8_t *out, size_t *n)
 {
 	out[0] = IKE_ID_FQDN;

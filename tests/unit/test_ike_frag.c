@@ -997,6 +997,90 @@ static void abort_drops(void **state)
 	assert_int_equal(t->e->frag.resp.used, 0);
 }
 
+/* An IKE_SA_INIT response with just a notify and
+ * N(IKEV2_FRAGMENTATION_SUPPORTED), SPIr 0: what a forger can send. */
+static size_t forged_init(struct t *t, uint16_t type, const void *data,
+			  size_t len, uint8_t *pkt)
+{
+	struct ike_builder b;
+	struct ike_hdr h;
+	struct wbuf w;
+
+	t->r.spi_i = ike_engine_sa(t->e)->spi_i;
+	t->r.spi_r = 0;
+	hdr(&h, &t->r, IKE_SA_INIT, IKE_FLAG_RESPONSE, 0);
+	wb_init(&w, pkt, IKE_MAX_MSG);
+	ike_build_begin(&b, &w, &h);
+	notify(&b, type, data, len);
+	notify(&b, IKE_N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
+	assert_int_equal(ike_build_end(&b), IKE_OK);
+	return w.len;
+}
+
+/* Only the IKE_SA_INIT response accepted says whether the gateway takes
+ * fragments: not an ignored (forged) one, nor a COOKIE. */
+static void frag_support_from_accepted_init(void **state)
+{
+	struct t *t = *state;
+	static const uint8_t cookie[8] = {1, 2, 3};
+	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG];
+	struct ike_msg m;
+	size_t n;
+
+	log_set_level(NULL, L_ERR);
+	assert_int_equal(ike_engine_up(t->e), 0);
+	feed(t, pkt, forged_init(t, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, pkt));
+	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_INIT_SENT);
+	assert_false(t->e->frag.peer_ok);
+	feed(t, pkt, forged_init(t, IKE_N_COOKIE, cookie, sizeof(cookie), pkt));
+	assert_false(t->e->frag.peer_ok);
+	n = copy_sent(buf); /* the request again, with the COOKIE */
+	assert_int_equal(ike_parse(&m, buf, n), IKE_OK);
+	assert_int_equal(m.notify[0].type, IKE_N_COOKIE);
+	n = init_response(t, pkt, false); /* the gateway's: no RFC 7383 */
+	responder_keys(t, &m);
+	feed(t, pkt, n);
+	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_AUTH_SENT);
+	assert_false(t->e->frag.peer_ok);
+}
+
+/* The IKE SA dies: every reassembler is emptied and wiped, not just the
+ * one for responses (the plaintexts must not outlive the keys). */
+static void sa_death_wipes_reassembly(void **state)
+{
+	struct t *t = *state;
+	static uint8_t out[IKE_MAX_WIRE], out2[IKE_MAX_WIRE];
+	uint8_t pkt[IKE_MAX_MSG], ib_buf[64];
+	struct ike_delete del = {.protocol = IKE_PROTO_IKE};
+	struct ike_builder ib;
+	struct frags fr, fr2;
+	struct wbuf w;
+	const struct ike_defrag *req = &t->e->frag.req;
+
+	establish(t);
+	gw_request_frags(t, 0, false, 110, out, &fr);
+	for (unsigned i = 0; i < fr.n; i++)
+		feed_frag(t, &fr, i); /* answered: its plaintext kept */
+	assert_true(req->msg_len > 0);
+	gw_request_frags(t, 1, false, 110, out2, &fr2);
+	feed_frag(t, &fr2, 0); /* a set being collected */
+	assert_true(req->active && req->used > 0);
+	wb_init(&w, ib_buf, sizeof(ib_buf));
+	ike_build_inner_begin(&ib, &w);
+	ike_build_delete(&ib, &del);
+	assert_int_equal(ike_build_end(&ib), IKE_OK);
+	/* D(IKE) as #1: the partial set above is for #1 too, and a whole
+	 * message wins over it */
+	feed(t, pkt, r_seal(t, INFORMATIONAL, 0, 1, &ib, pkt));
+	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_DEAD);
+	assert_false(req->active);
+	assert_int_equal(req->used, 0);
+	assert_int_equal(req->msg_len, 0);
+	for (size_t i = 0; i < sizeof(req->msg); i++)
+		if (req->msg[i] || req->pool[i])
+			fail_msg("reassembly plaintext left at %zu", i);
+}
+
 /* --- the fragment_size key ------------------------------------------------ */
 
 static char dir[] = "/tmp/test_ike_frag.XXXXXX";
@@ -1124,6 +1208,10 @@ int main(void)
 					    teardown_frag),
 	    cmocka_unit_test_setup_teardown(abort_drops, setup_frag,
 					    teardown_frag),
+	    cmocka_unit_test_setup_teardown(frag_support_from_accepted_init,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(sa_death_wipes_reassembly,
+					    setup_frag, teardown_frag),
 	    cmocka_unit_test(conf_fragment_size),
 	};
 

@@ -1374,6 +1374,28 @@ static int setup(void **state)
 	return 0;
 }
 
+/* 3.10.1: INVALID_KE_PAYLOAD carries exactly a 2-octet group; shorter,
+ * longer or absent data is malformed (group 0). */
+static void notify_group(void **state)
+{
+	static const uint8_t ok[2] = {0, 19}, big[3] = {0, 19, 0};
+	struct ike_notify_pl n = {.type = IKE_N_INVALID_KE_PAYLOAD};
+	uint16_t g = 7;
+
+	n.data = (struct ike_chunk){ok, 2};
+	assert_int_equal(ike_notify_group(&n, &g), 0);
+	assert_int_equal(g, 19);
+	n.data = (struct ike_chunk){ok, 1};
+	assert_int_equal(ike_notify_group(&n, &g), -1);
+	assert_int_equal(g, 0);
+	g = 7;
+	n.data = (struct ike_chunk){big, 3};
+	assert_int_equal(ike_notify_group(&n, &g), -1);
+	assert_int_equal(g, 0);
+	n.data = (struct ike_chunk){NULL, 0};
+	assert_int_equal(ike_notify_group(&n, &g), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1407,6 +1429,7 @@ int main(void)
 	    cmocka_unit_test(place_auth_resp_and_mobike),
 	    cmocka_unit_test(place_encryption),
 	    cmocka_unit_test(names),
+	    cmocka_unit_test(notify_group),
 	};
 
 	return cmocka_run_group_tests_name("ike_msg", tests, setup, NULL);

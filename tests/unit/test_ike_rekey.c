@@ -262,6 +262,48 @@ static void gw_rekey_pfs(void **state)
 	gw_deletes_old(t, old_in, 1);
 }
 
+/* The responder steps run by hand with the answer never going out (its
+ * building failed): the CHILD_SA installed for it goes again and the one
+ * it replaced is current; the gateway's retransmission then works. */
+static void gw_rekey_unanswered(void **state)
+{
+	struct t *t = *state;
+	const struct ike_sa *sa = ike_engine_sa(t->e);
+	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG], out[IKE_MAX_MSG];
+	struct gw_req q = {IKE_PROTO_ESP, 0, NULL, OLD_OUT, false};
+	struct ike_builder b;
+	struct ike_msg m;
+	struct wbuf w;
+	uint32_t old_in;
+	size_t n;
+
+	log_set_level(NULL, L_ERR);
+	establish(t);
+	old_in = sa->child.spi_in;
+	n = gw_rekey_req(t, 0, &q, pkt);
+	gw_open(t, &m, pkt, n, buf);
+	memset(&t->e->ans, 0, sizeof(t->e->ans));
+	task_child_rekey.process_r(t->e, &m);
+	assert_int_equal(t->e->ans.crk.error, 0);
+	assert_int_equal(dpc.add, 2); /* installed before the answer */
+	wb_init(&w, out, sizeof(out));
+	ike_build_inner_begin(&b, &w);
+	assert_int_equal(task_child_rekey.build_r(t->e, &b), 0);
+	task_child_rekey.done_r(t->e, false);
+	assert_int_equal(sa->child.spi_in, old_in);
+	assert_int_equal(dpc.del, 1);
+	assert_int_not_equal(dpc.del_spi[0], old_in);
+	status_has(t, "\"rekeyed_child_sas\":0");
+	status_has(t, "\"child_rekeys_answered\":0");
+	feed(t, pkt, n); /* its retransmission: answered now */
+	r_open(t, &m, buf);
+	assert_true(m.hdr.flags & IKE_FLAG_RESPONSE);
+	assert_null(ike_error_notify(&m));
+	assert_int_equal(dpc.add, 3);
+	assert_int_equal(sa->child.spi_in, spi_of(&m.sa.prop[0]));
+	status_has(t, "\"child_rekeys_answered\":1");
+}
+
 /* Expect an answer carrying only this notify, and no state change. */
 static void refused(struct t *t, uint16_t type)
 {
@@ -363,9 +405,9 @@ static void gw_rekey_no_proposal(void **state)
 
 /* --- our own rekey ------------------------------------------------------- */
 
-/* Checks our CREATE_CHILD_SA request; returns it parsed in buf. */
+/* Checks our CREATE_CHILD_SA request #id; returns it parsed in buf. */
 static void our_request(struct t *t, struct ike_msg *m, uint8_t *buf,
-			uint32_t old_in, uint16_t ke_group)
+			uint32_t id, uint32_t old_in, uint16_t ke_group)
 {
 	const struct ike_notify_pl *n;
 	uint32_t be;
@@ -373,7 +415,7 @@ static void our_request(struct t *t, struct ike_msg *m, uint8_t *buf,
 	r_open(t, m, buf);
 	assert_int_equal(m->hdr.exchange, CREATE_CHILD_SA);
 	assert_false(m->hdr.flags & IKE_FLAG_RESPONSE);
-	assert_int_equal(m->hdr.msgid, 2);
+	assert_int_equal(m->hdr.msgid, id);
 	assert_int_equal(ike_check_placement(m, false, NULL), IKE_OK);
 	n = ike_find_notify(m, IKE_N_REKEY_SA);
 	assert_non_null(n);
@@ -390,26 +432,47 @@ static void our_request(struct t *t, struct ike_msg *m, uint8_t *buf,
 	assert_int_equal(m->tsi.ts[0].start.b[3], 1);
 }
 
-static size_t gw_answer(struct t *t, const struct ike_msg *req, uint8_t *out)
+/* The gateway's answer to our request req; with ke (PFS), KEr from it. */
+static size_t gw_answer_ke(struct t *t, const struct ike_msg *req,
+			   struct dh *ke, uint8_t *out)
 {
 	uint8_t ib_buf[IKE_MAX_MSG], nr[32];
 	struct ike_chunk nonce = {nr, sizeof(nr)};
 	struct ike_builder ib;
 	struct ike_sa_pl sa;
+	struct ike_ke k;
 	struct wbuf w;
+	size_t klen;
 
 	memset(nr, 0x22, sizeof(nr));
 	sa = req->sa;
+	for (unsigned i = 0; ke && i < req->sa.nprop; i++)
+		for (unsigned j = 0; j < req->sa.prop[i].ntrans; j++)
+			if (req->sa.prop[i].trans[j].type == IKE_TRANS_DH &&
+			    req->sa.prop[i].trans[j].id == dh_group(ke))
+				sa.prop[0] = req->sa.prop[i]; /* KE's group */
 	sa.nprop = 1;
 	memcpy(sa.prop[0].spi, "\xd0\xd0\xd0\xd0", 4);
 	wb_init(&w, ib_buf, sizeof(ib_buf));
 	ike_build_inner_begin(&ib, &w);
 	ike_build_sa(&ib, &sa);
 	ike_build_nonce(&ib, &nonce);
+	if (ke) {
+		k.group = dh_group(ke);
+		k.data.p = dh_public(ke, &klen);
+		k.data.len = klen;
+		ike_build_ke(&ib, &k);
+	}
 	ike_build_ts(&ib, IKE_PL_TSI, &req->tsi);
 	ike_build_ts(&ib, IKE_PL_TSR, &req->tsr);
 	assert_int_equal(ike_build_end(&ib), IKE_OK);
-	return r_seal(t, CREATE_CHILD_SA, IKE_FLAG_RESPONSE, 2, &ib, out);
+	return r_seal(t, CREATE_CHILD_SA, IKE_FLAG_RESPONSE, req->hdr.msgid,
+		      &ib, out);
+}
+
+static size_t gw_answer(struct t *t, const struct ike_msg *req, uint8_t *out)
+{
+	return gw_answer_ke(t, req, NULL, out);
 }
 
 static void our_rekey(void **state)
@@ -431,7 +494,7 @@ static void our_rekey(void **state)
 	assert_true(timer_remaining_ns(tm) <= 90ull * 1000000000ull);
 	assert_true(timer_remaining_ns(tm) > 84ull * 1000000000ull);
 	tm->cb(tm->owner); /* the lifetime timer fires */
-	our_request(t, &m, buf, old_in, 0);
+	our_request(t, &m, buf, 2, old_in, 0);
 	new_in = spi_of(&m.sa.prop[0]);
 	n = gw_answer(t, &m, pkt);
 	feed(t, pkt, n);
@@ -474,7 +537,7 @@ static void replaced_child_expires(void **state)
 	establish(t);
 	old_in = sa->child.spi_in;
 	assert_int_equal(ike_engine_rekey(t->e), 0);
-	our_request(t, &m, buf, old_in, 0);
+	our_request(t, &m, buf, 2, old_in, 0);
 	new_in = spi_of(&m.sa.prop[0]);
 	feed(t, pkt, gw_answer(t, &m, pkt));
 	assert_int_equal(dpc.last.life_packets, 1000); /* the new SA too */
@@ -492,37 +555,77 @@ static void replaced_child_expires(void **state)
 	assert_int_equal(sa->state, IKE_ST_ESTABLISHED);
 }
 
-/* The gateway wants another group: the request is rebuilt with the same
- * message ID and a KE of that group. */
+/* The hard limit while the soft limit's CREATE_CHILD_SA (#2) is still
+ * outstanding: that exchange is abandoned and the D(IKE) goes on #3 (on
+ * #2 the gateway would take it for a retransmission of the rekey). */
+static void hard_expiry_while_rekeying(void **state)
+{
+	struct t *t = *state;
+	const struct ike_sa *sa = ike_engine_sa(t->e);
+	uint8_t buf[IKE_MAX_MSG];
+	struct ike_msg m;
+	uint32_t old_in;
+
+	log_set_level(NULL, L_ERR);
+	t->conf.child_life_packets = 1000;
+	establish(t);
+	old_in = sa->child.spi_in;
+	ike_engine_dp_event(t->e, old_in, DP_EV_SOFT_EXPIRE);
+	our_request(t, &m, buf, 2, old_in, 0);
+	ike_engine_dp_event(t->e, old_in, DP_EV_HARD_EXPIRE);
+	r_open(t, &m, buf);
+	assert_int_equal(m.hdr.exchange, INFORMATIONAL);
+	assert_int_equal(m.hdr.msgid, 3);
+	assert_int_equal(m.ndelete, 1);
+	assert_int_equal(m.del[0].protocol, IKE_PROTO_IKE);
+	assert_int_equal(sa->state, IKE_ST_DEAD);
+	assert_true(timer_armed(&sa->t_establish));
+}
+
+/* The gateway wants another group: the exchange was answered, so the
+ * request rebuilt with a KE of that group is a new one, on the next
+ * Message ID (2.2: the same ID would be a retransmission to it). */
 static void our_rekey_invalid_ke(void **state)
 {
 	struct t *t = *state;
 	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG], ib_buf[256];
 	uint8_t grp[2] = {0, IKE_DH_ECP256};
+	struct dh *d = dh_new(IKE_DH_ECP256);
 	struct ike_builder ib;
 	struct ike_msg m;
 	struct wbuf w;
 	uint32_t old_in;
+	unsigned sent;
 	size_t n;
 
 	establish(t);
 	old_in = ike_engine_sa(t->e)->child.spi_in;
 	assert_int_equal(ike_engine_rekey(t->e), 0);
-	our_request(t, &m, buf, old_in, IKE_DH_CURVE25519);
+	our_request(t, &m, buf, 2, old_in, IKE_DH_CURVE25519);
 	wb_init(&w, ib_buf, sizeof(ib_buf));
 	ike_build_inner_begin(&ib, &w);
 	notify(&ib, IKE_N_INVALID_KE_PAYLOAD, grp, 2);
 	assert_int_equal(ike_build_end(&ib), IKE_OK);
 	n = r_seal(t, CREATE_CHILD_SA, IKE_FLAG_RESPONSE, 2, &ib, pkt);
 	feed(t, pkt, n);
-	our_request(t, &m, buf, old_in, IKE_DH_ECP256);
+	our_request(t, &m, buf, 3, old_in, IKE_DH_ECP256);
 	assert_int_equal(dpc.add, 1);
+	sent = io.n;
+	feed(t, pkt, n); /* #2's answer again: not the one we wait for */
+	assert_int_equal(io.n, sent);
 	/* An unauthenticated (bad ICV) response changes nothing. */
-	n = gw_answer(t, &m, pkt);
+	n = gw_answer_ke(t, &m, d, pkt);
 	pkt[n - 1] ^= 1;
 	feed(t, pkt, n);
 	assert_int_equal(dpc.add, 1);
 	assert_int_equal(ike_engine_sa(t->e)->child.spi_in, old_in);
+	pkt[n - 1] ^= 1;
+	feed(t, pkt, n);
+	assert_int_equal(dpc.add, 2);
+	r_open(t, &m, buf); /* then D(ESP, old), on #4 */
+	assert_int_equal(m.hdr.exchange, INFORMATIONAL);
+	assert_int_equal(m.hdr.msgid, 4);
+	dh_free(d);
 }
 
 int main(void)
@@ -535,10 +638,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(gw_rekey_invalid_ke, setup_pfs,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(gw_rekey_bad, setup, teardown),
+	    cmocka_unit_test_setup_teardown(gw_rekey_unanswered, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(our_rekey, setup, teardown),
 	    cmocka_unit_test_setup_teardown(replaced_child_expires, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(our_rekey_invalid_ke, setup_pfs,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(hard_expiry_while_rekeying, setup,
 					    teardown),
 	};
 

@@ -583,6 +583,144 @@ static void invalid_ke_same_group(void **state)
 	invalid_ke_bad_group(*state, IKE_DH_CURVE25519);
 }
 
+/* 2.6, 2.21.1: COOKIEs restart IKE_SA_INIT a few times; one more is as
+ * forgeable as any unprotected response, so it is ignored: it neither
+ * ends the attempt nor counts against keyingtries.  The real answer still
+ * works after it. */
+static void cookie_flood_ignored(void **state)
+{
+	struct t *t = *state;
+	static const uint8_t cookie[16] = {7, 7, 7};
+	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG];
+	struct ike_msg m;
+	unsigned sent;
+	size_t n;
+
+	log_set_level(NULL, L_ERR);
+	t->conf.keyingtries = 1;
+	assert_int_equal(ike_engine_up(t->e), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		sent = io.n;
+		n = notify_response(t, IKE_N_COOKIE, cookie, sizeof(cookie),
+				    pkt);
+		feed(t, pkt, n);
+		assert_int_equal(io.n, sent + 1); /* restarted with it */
+	}
+	sent = io.n;
+	n = notify_response(t, IKE_N_COOKIE, cookie, sizeof(cookie), pkt);
+	feed(t, pkt, n);
+	ASSERT_UNCHANGED(t, IKE_ST_INIT_SENT, sent);
+	assert_true(t->e->want_up);
+	assert_true(timer_armed(&ike_engine_sa(t->e)->t_retransmit));
+	assert_non_null(strstr(t->e->x.ignored, "COOKIE"));
+	n = copy_sent(buf);
+	assert_int_equal(ike_parse(&m, buf, n), IKE_OK);
+	n = init_response(t, pkt, false);
+	responder_keys(t, &m);
+	feed(t, pkt, n);
+	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_AUTH_SENT);
+}
+
+/* Forged INVALID_KE_PAYLOADs alternating between two groups we offer
+ * would restart IKE_SA_INIT forever, a fresh DH key each time: after two
+ * group changes they are ignored, and the attempt ends only when its
+ * schedule runs out (which counts, once). */
+static void invalid_ke_flood_ignored(void **state)
+{
+	struct t *t = *state;
+	uint8_t pkt[IKE_MAX_MSG], g1[2] = {0, IKE_DH_ECP256},
+				  g2[2] = {0, IKE_DH_CURVE25519};
+	const struct ike_sa *sa = ike_engine_sa(t->e);
+	unsigned sent;
+
+	log_set_level(NULL, L_ERR);
+	t->conf.ike[1] = t->conf.ike[0];
+	t->conf.ike[1].dh = IKE_DH_ECP256;
+	t->conf.n_ike = 2;
+	t->conf.keyingtries = 2;
+	assert_int_equal(ike_engine_up(t->e), 0);
+	sent = io.n;
+	feed(t, pkt, notify_response(t, IKE_N_INVALID_KE_PAYLOAD, g1, 2, pkt));
+	assert_int_equal(io.n, sent + 1);
+	assert_int_equal(sa->dh_group, IKE_DH_ECP256);
+	feed(t, pkt, notify_response(t, IKE_N_INVALID_KE_PAYLOAD, g2, 2, pkt));
+	assert_int_equal(io.n, sent + 2);
+	assert_int_equal(sa->dh_group, IKE_DH_CURVE25519);
+	feed(t, pkt, notify_response(t, IKE_N_INVALID_KE_PAYLOAD, g1, 2, pkt));
+	ASSERT_UNCHANGED(t, IKE_ST_INIT_SENT, sent + 2);
+	assert_int_equal(sa->dh_group, IKE_DH_CURVE25519);
+	run_out(t);
+	assert_int_equal(sa->state, IKE_ST_DEAD);
+	assert_non_null(strstr(t->e->last_error, "INVALID_KE_PAYLOAD"));
+	assert_int_equal(t->e->attempts_failed, 1);
+	assert_true(timer_armed(&sa->t_establish));
+}
+
+/* `down` while IKE_AUTH (#1) is outstanding: the D(IKE) goes on #2, never
+ * on the ID of the request it abandons. */
+static void down_while_connecting(void **state)
+{
+	struct t *t = *state;
+	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG];
+	struct ike_msg m;
+	size_t n;
+
+	assert_int_equal(ike_engine_up(t->e), 0);
+	n = copy_sent(buf);
+	assert_int_equal(ike_parse(&m, buf, n), IKE_OK);
+	n = init_response(t, pkt, false);
+	responder_keys(t, &m);
+	feed(t, pkt, n);
+	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_AUTH_SENT);
+	assert_int_equal(ike_engine_down(t->e), 0);
+	r_open(t, &m, buf);
+	assert_int_equal(m.hdr.exchange, INFORMATIONAL);
+	assert_int_equal(m.hdr.msgid, 2);
+	assert_int_equal(m.ndelete, 1);
+	assert_true(ike_engine_idle(t->e));
+}
+
+/* An empty INFORMATIONAL response #id from the gateway. */
+static size_t r_empty_response(struct t *t, uint32_t id, uint8_t *out)
+{
+	uint8_t ib_buf[64];
+	struct ike_builder ib;
+	struct wbuf w;
+
+	wb_init(&w, ib_buf, sizeof(ib_buf));
+	ike_build_inner_begin(&ib, &w);
+	assert_int_equal(ike_build_end(&ib), IKE_OK);
+	return r_seal(t, INFORMATIONAL, IKE_FLAG_RESPONSE, id, &ib, out);
+}
+
+/* `down` while our DPD (#2) is outstanding: D(IKE) on #3, so the
+ * gateway cannot take it for a retransmitted DPD, and the late answer to
+ * the DPD is not taken for the answer to the DELETE. */
+static void down_abandons_dpd(void **state)
+{
+	struct t *t = *state;
+	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG];
+	struct timer *tm;
+	struct ike_msg m;
+
+	t->conf.dpd_delay_s = 30;
+	establish(t);
+	tm = &t->e->sa.t_dpd;
+	fire(t, tm);
+	r_open(t, &m, buf);
+	assert_int_equal(m.hdr.msgid, 2);
+	assert_int_equal(m.inner.n, 0);
+	assert_int_equal(ike_engine_down(t->e), 0);
+	r_open(t, &m, buf);
+	assert_int_equal(m.hdr.exchange, INFORMATIONAL);
+	assert_int_equal(m.hdr.msgid, 3);
+	assert_int_equal(m.ndelete, 1);
+	feed(t, pkt, r_empty_response(t, 2, pkt)); /* the DPD's answer */
+	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_DELETING);
+	feed(t, pkt, r_empty_response(t, 3, pkt));
+	assert_true(ike_engine_idle(t->e));
+}
+
 /* 2.9: the responder may narrow the selectors, never widen them. */
 static void wider_ts(struct t *t)
 {
@@ -601,9 +739,12 @@ static void wider_ts(struct t *t)
 	assert_int_equal(ike_engine_sa(t->e)->state, IKE_ST_DEAD);
 	assert_int_equal(dpc.add, 0);
 	assert_non_null(strstr(t->e->last_error, "wider than offered"));
-	/* the gateway authenticated us: it is told the SA is gone */
+	/* the gateway authenticated us: it is told the SA is gone, on the
+	 * next Message ID (#1 was answered: the same would be a
+	 * retransmission of IKE_AUTH to it, 2.2) */
 	r_open(t, &m, buf);
 	assert_int_equal(m.hdr.exchange, INFORMATIONAL);
+	assert_int_equal(m.hdr.msgid, 2);
 	assert_int_equal(m.ndelete, 1);
 	assert_int_equal(m.del[0].protocol, IKE_PROTO_IKE);
 }
@@ -678,6 +819,13 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(invalid_ke_same_group, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(cookie_flood_ignored, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(invalid_ke_flood_ignored, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(down_while_connecting, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(down_abandons_dpd, setup, teardown),
 	    cmocka_unit_test_setup_teardown(wider_tsr_rejected, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(wider_tsi_rejected, setup,

@@ -20,6 +20,8 @@ static struct {
 	size_t ntags;
 } lg = {.ident = "mobility", .level = L_INFO};
 
+enum log_level log_max_level = L_INFO;
+
 static const char *const level_names[] = {
     [L_ERR] = "error",	 [L_WARN] = "warn",	[L_INFO] = "info",
     [L_DEBUG] = "debug", [L_SECRET] = "secret",
@@ -49,12 +51,22 @@ int log_level_parse(const char *s, enum log_level *lvl)
 	return -1;
 }
 
+/* Recomputed on every change: levels change rarely, logs are frequent. */
+static void update_max(void)
+{
+	log_max_level = lg.level;
+	for (size_t i = 0; i < lg.ntags; i++)
+		if (lg.tags[i].level > log_max_level)
+			log_max_level = lg.tags[i].level;
+}
+
 int log_set_level(const char *tag, enum log_level lvl)
 {
 	size_t i;
 
 	if (!tag) {
 		lg.level = lvl;
+		update_max();
 		return 0;
 	}
 	if (strlen(tag) >= sizeof(lg.tags[0].tag))
@@ -66,6 +78,7 @@ int log_set_level(const char *tag, enum log_level lvl)
 	if (i == lg.ntags)
 		strcpy(lg.tags[lg.ntags++].tag, tag);
 	lg.tags[i].level = lvl;
+	update_max();
 	return 0;
 }
 

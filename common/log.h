@@ -29,14 +29,22 @@ int log_set_spec(const char *spec);
 int log_level_parse(const char *s, enum log_level *lvl);
 const char *log_level_name(enum log_level lvl);
 bool log_enabled(const char *tag, enum log_level lvl);
+/* The most verbose level any tag logs at: log_on()'s first, cheap test. */
+extern enum log_level log_max_level;
+/* Whether this file's tag logs at lvl; one compare when no tag could. */
+#define log_on(lvl) ((lvl) <= log_max_level && log_enabled(LOG_TAG, (lvl)))
 
 void log_msg(enum log_level lvl, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void log_secret_hex(const char *tag, const char *what, const void *p, size_t n);
 
-#define log_err(...)   log_msg(L_ERR, LOG_TAG, __VA_ARGS__)
-#define log_warn(...)  log_msg(L_WARN, LOG_TAG, __VA_ARGS__)
-#define log_info(...)  log_msg(L_INFO, LOG_TAG, __VA_ARGS__)
-#define log_debug(...) log_msg(L_DEBUG, LOG_TAG, __VA_ARGS__)
+/* The arguments are only evaluated when the level is on: a filtered-out
+ * log_debug("%s", ha_ip(a)) formats nothing. */
+#define log_at(lvl, ...)                                                       \
+	(log_on(lvl) ? log_msg((lvl), LOG_TAG, __VA_ARGS__) : (void)0)
+#define log_err(...)   log_at(L_ERR, __VA_ARGS__)
+#define log_warn(...)  log_at(L_WARN, __VA_ARGS__)
+#define log_info(...)  log_at(L_INFO, __VA_ARGS__)
+#define log_debug(...) log_at(L_DEBUG, __VA_ARGS__)
 
 #endif

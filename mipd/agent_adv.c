@@ -16,7 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/buf.h"
+#include "common/clock.h"
 #include "common/log.h"
+#include "mipd/ip4.h"
 
 #define ALL_SYSTEMS 0xe0000001u /* 224.0.0.1: RFC 5944 2.3.1 */
 #define ALL_ROUTERS 0xe0000002u /* 224.0.0.2: solicitations (RFC 1256) */
@@ -40,7 +43,10 @@ uint16_t agent_adv_lifetime(uint32_t interval_ms, uint16_t configured)
 		return configured;
 	if (!interval_ms)
 		return 1800; /* RFC 1256 3: default AdvertisementLifetime */
-	/* one lost advertisement must not look like a move */
+	/* one lost advertisement must not look like a move; the rate limit
+	 * stretches a shorter interval */
+	if (interval_ms < AGENT_ADV_MIN_GAP_MS)
+		interval_ms = AGENT_ADV_MIN_GAP_MS;
 	s = (3 * interval_ms + 999) / 1000;
 	return (uint16_t)(s > 9000 ? 9000 : s);
 }
@@ -73,14 +79,16 @@ void agent_adv_fill(struct agent_adv *a, struct reg_adv *out)
 		out->ncoa = 1;
 		out->coa[0].s_addr = c->coa;
 	}
-	out->has_prefix = true;
-	out->prefix_len[0] = c->plen;
+	if (c->prefix_lengths) {
+		out->has_prefix = true;
+		out->prefix_len[0] = c->plen;
+	}
 }
 
-void agent_adv_send(struct agent_adv *a)
+/* To dst (network order): 224.0.0.1, or a soliciting node. */
+static void send_to(struct agent_adv *a, uint32_t dst)
 {
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(ALL_SYSTEMS)};
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = dst};
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
@@ -115,15 +123,28 @@ void agent_adv_send(struct agent_adv *a)
 		count(a->cfg.send_err, &a->st.send_err);
 }
 
+void agent_adv_send(struct agent_adv *a)
+{
+	send_to(a, htonl(ALL_SYSTEMS));
+	a->last_mcast_ns = mono_ns();
+}
+
 /* RFC 1256 / RFC 5944 2.3.1: uniformly between 0.75 and 1 interval, so
- * agents on one link do not synchronise. */
+ * agents on one link do not synchronise - or, where 0.75 would break the
+ * one-per-second limit, between 1 and 1.25 times the larger of interval
+ * and limit. */
 static uint64_t jittered(uint32_t ms)
 {
+	uint64_t lo = ms - ms / 4, span = ms / 4;
 	uint16_t r = 0;
 
+	if (lo < AGENT_ADV_MIN_GAP_MS) {
+		lo = ms > AGENT_ADV_MIN_GAP_MS ? ms : AGENT_ADV_MIN_GAP_MS;
+		span = lo / 4;
+	}
 	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
 		r = 0x8000;
-	return ms - (uint64_t)ms / 4 * r / 0x10000;
+	return lo + span * r / 0x10000;
 }
 
 static void on_timer(void *owner)
@@ -131,23 +152,63 @@ static void on_timer(void *owner)
 	struct agent_adv *a = owner;
 
 	agent_adv_send(a);
-	timer_arm_ms(a->loop, &a->t, jittered(a->cfg.interval_ms));
+	if (a->cfg.interval_ms)
+		timer_arm_ms(a->loop, &a->t, jittered(a->cfg.interval_ms));
+}
+
+/* The next multicast no sooner than the rate limit allows: the periodic
+ * one if it comes by then, else one then. */
+static void mcast_soon(struct agent_adv *a)
+{
+	uint64_t now = mono_ns();
+	uint64_t due = a->last_mcast_ns + AGENT_ADV_MIN_GAP_MS * NS_PER_MS;
+
+	if (!a->last_mcast_ns || now >= due) {
+		on_timer(a);
+		return;
+	}
+	if (!timer_armed(&a->t) || timer_remaining_ns(&a->t) > due - now)
+		timer_arm_at(a->loop, &a->t, due);
+}
+
+/* RFC 5944 2.3.1: a unicast answer only to a node we can reach on the
+ * link without routing: an address in our prefix, not ours. */
+static bool unicast_ok(const struct agent_adv_cfg *c, uint32_t src)
+{
+	uint32_t h = ntohl(src), mask;
+
+	if (!src || src == c->addr || h == 0xffffffffu || (h >> 28) >= 0xe)
+		return false;
+	mask = c->plen ? ~(0xffffffffu >> (c->plen - 1) >> 1) : 0;
+	return (h & mask) == (ntohl(c->addr) & mask) && (h & ~mask) != ~mask;
 }
 
 /* RFC 5944 2.3.2: answer a solicitation at once (no RFC 1256 random
- * delay: a node that just moved is waiting on us). */
+ * delay: a node that just moved is waiting on us), within the rate limit
+ * above. */
 void agent_adv_input(struct agent_adv *a, const uint8_t *p, size_t n)
 {
+	const uint8_t *icmp;
+	struct ip4_view v;
 	struct reg_sol s;
-	size_t hl;
+	struct rbuf r;
+	size_t len;
 
-	if (n < 20 || p[0] >> 4 != 4)
+	/* from a raw socket: the kernel checked the header checksum */
+	rb_init(&r, p, n);
+	if (ip4_parse(&r, &v) < 0)
 		return;
-	hl = (size_t)(p[0] & 0x0f) * 4;
-	if (hl < 20 || n <= hl || reg_sol_parse(&s, p + hl, n - hl) != REG_OK)
+	len = rb_left(&v.payload);
+	if (!len || rb_ptr(&v.payload, &icmp, len) < 0 ||
+	    reg_sol_parse(&s, icmp, len) != REG_OK)
 		return;
 	count(a->cfg.sol_rx, &a->st.sol_rx);
-	agent_adv_send(a);
+	if (a->fd < 0)
+		return; /* not open: nothing to answer with (fuzzing) */
+	if (unicast_ok(&a->cfg, v.src))
+		send_to(a, v.src);
+	else
+		mcast_soon(a);
 }
 
 static void on_icmp(void *arg, int fd, uint32_t events)

@@ -13,7 +13,15 @@
  *                  node that hears its home agent knows it is at home
  *
  * Our address is the one router address, with its prefix length (2.1.2)
- * so nodes can tell a prefix change (movement, 2.4.2.2).
+ * so nodes can tell a prefix change (movement, 2.4.2.2) unless
+ * cfg.prefix_lengths is off (Appendix E: agents of one subnet covering
+ * different cells SHOULD NOT send it).
+ *
+ * Rate (2.3.1: agents MUST limit multicast advertisements): at most one
+ * per AGENT_ADV_MIN_GAP_MS, the periodic ones jittered upward past it.  A
+ * solicitation from an address on our link is answered at once by
+ * unicast; any other (source 0.0.0.0, or a home address) by the next
+ * multicast, at once or as soon as the limit allows.
  */
 #ifndef MIPD_AGENT_ADV_H
 #define MIPD_AGENT_ADV_H
@@ -28,6 +36,8 @@
 
 /* RFC 1256 3: "not to be used as a default router". */
 #define AGENT_ADV_PREF_NEVER 0x80000000u
+/* RFC 5944 2.3.1: "a recommended maximum rate is once per second". */
+#define AGENT_ADV_MIN_GAP_MS 1000u
 
 struct agent_adv_cfg {
 	char ifname[IFNAMSIZ];
@@ -41,6 +51,7 @@ struct agent_adv_cfg {
 	uint32_t coa;	       /* care-of address; 0: none (home agent) */
 	uint32_t interval_ms;  /* 0: answer solicitations only */
 	uint16_t lifetime;     /* ICMP lifetime, s; 0: agent_adv_lifetime */
+	bool prefix_lengths;   /* send the Prefix-Lengths extension */
 	/* Flags that change at run time (the FA's busy bit); may be NULL. */
 	uint16_t (*extra_flags)(void *arg);
 	void *arg;
@@ -58,6 +69,7 @@ struct agent_adv {
 	int fd;
 	uint16_t seq;
 	struct timer t;
+	uint64_t last_mcast_ns; /* monotonic; 0: none sent yet */
 	struct agent_adv_stats st;
 };
 
@@ -67,7 +79,7 @@ void agent_adv_init(struct agent_adv *a);
 int agent_adv_open(struct agent_adv *a, struct eloop *l,
 		   const struct agent_adv_cfg *c);
 void agent_adv_close(struct agent_adv *a);
-/* One advertisement now (as for a solicitation). */
+/* One multicast advertisement now, whatever the rate limit. */
 void agent_adv_send(struct agent_adv *a);
 /* One datagram from the raw socket (IP header included): answers an
  * Agent Solicitation.  For tests and the socket callback. */
@@ -79,7 +91,8 @@ void agent_adv_input(struct agent_adv *a, const uint8_t *pkt, size_t len);
  * number (RFC 5944 2.1.1: 0-255 only after a reboot). */
 void agent_adv_fill(struct agent_adv *a, struct reg_adv *out);
 /* configured, else three intervals (RFC 5944 2.3.1, RFC 1256 3 x
- * MaxAdvInterval), else RFC 1256's 1800 s. */
+ * MaxAdvInterval; an interval under AGENT_ADV_MIN_GAP_MS counts as that),
+ * else RFC 1256's 1800 s. */
 uint16_t agent_adv_lifetime(uint32_t interval_ms, uint16_t configured);
 /* The IPv4 address of ifname (want if not 0) and its prefix length.
  * 0 or -errno. */

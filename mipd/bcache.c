@@ -298,6 +298,24 @@ const struct binding *bcache_lookup(const struct bcache *bc, uint32_t hoa)
 	return ref ? ref_ptr(bc, ref) : NULL;
 }
 
+void bcache_prefetch_slot(const struct bcache *bc, uint32_t hoa)
+{
+	__builtin_prefetch(&bc->tab[hash(bc, hoa) & bc->mask]);
+}
+
+void bcache_prefetch_binding(const struct bcache *bc, uint32_t hoa)
+{
+	uint32_t ref = bc->tab[probe(bc, hoa)].ref;
+	const struct binding *b;
+
+	if (!ref)
+		return;
+	/* a binding straddles two cache lines: info, timer */
+	b = ref_ptr(bc, ref);
+	__builtin_prefetch(b, 1);
+	__builtin_prefetch((const char *)(b + 1) - 1, 1);
+}
+
 static enum bcache_status
 insert(struct bcache *bc, const struct binding_info *bi, struct binding **out)
 {

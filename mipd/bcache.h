@@ -84,6 +84,11 @@ const struct binding *bcache_lookup(const struct bcache *bc, uint32_t hoa);
 enum bcache_status bcache_update(struct bcache *bc,
 				 const struct binding_info *bi,
 				 const struct binding **out);
+/* Cache hints for a batch of lookups, in two passes over the batch: first
+ * the table slots, then (reading those slots) the bindings.  Neither
+ * changes anything or is needed for correctness. */
+void bcache_prefetch_slot(const struct bcache *bc, uint32_t hoa);
+void bcache_prefetch_binding(const struct bcache *bc, uint32_t hoa);
 /* Deletes without calling expire_cb; false if hoa had no binding. */
 bool bcache_remove(struct bcache *bc, uint32_t hoa);
 size_t bcache_count(const struct bcache *bc);

@@ -35,6 +35,7 @@ static const char *const ha_keys[] = {
     "advertise",
     "advertise_interval",
     "adv_lifetime",
+    "prefix_lengths",
     "forward_broadcast",
     "forward_multicast",
     NULL,
@@ -62,6 +63,7 @@ void ha_conf_defaults(struct ha_conf *h)
 	h->keepalive = HA_KEEPALIVE_DEFAULT;
 	h->reverse_tunnel = HA_REVTUN_OFFERED;
 	h->adv_interval_ms = AGENT_ADV_INTERVAL_DEFAULT * 1000;
+	h->prefix_lengths = true;
 	h->fwd_broadcast = true;
 }
 
@@ -193,12 +195,15 @@ static void load_adv(struct cfg *c, const config_setting_t *g,
 	h->adv_interval_ms = v * 1000;
 	/* RFC 1256 3: AdvertisementLifetime at most 9000 s */
 	get_u16(c, g, "adv_lifetime", &h->adv_lifetime, 1, 9000);
+	/* RFC 5944 2.3.1: one lost advertisement must not lose the agent */
 	if (h->adv_lifetime && h->adv_interval_ms &&
-	    h->adv_lifetime * 1000u < h->adv_interval_ms)
+	    h->adv_lifetime * 1000u < 3 * h->adv_interval_ms)
 		cfg_error(c, config_setting_get_member(g, "adv_lifetime"),
-			  "'adv_lifetime' (%u s) is shorter than "
-			  "'advertise_interval': use at least 3 x the interval",
-			  h->adv_lifetime);
+			  "'adv_lifetime' (%u s) is shorter than 3 x "
+			  "'advertise_interval' (%u s): use at least %u",
+			  h->adv_lifetime, h->adv_interval_ms / 1000,
+			  3 * h->adv_interval_ms / 1000);
+	cfg_bool(c, g, "prefix_lengths", &h->prefix_lengths, false);
 	if (h->advertise && !h->interface[0])
 		cfg_error(c, config_setting_get_member(g, "advertise"),
 			  "'advertise' needs 'interface', the home link to "
@@ -418,7 +423,8 @@ static void check_dup_hoas(struct cfg *c, const config_setting_t *l,
 		v[i] = (struct hoa_ix){h->mns[i].hoa.s_addr, (unsigned)i};
 	qsort(v, h->nmns, sizeof(*v), hoa_ix_cmp);
 	for (size_t k = 1; k < h->nmns; k++) {
-		if (v[k].hoa != v[k - 1].hoa)
+		/* 0: an entry that failed to load, already reported */
+		if (v[k].hoa != v[k - 1].hoa || v[k].hoa == 0)
 			continue;
 		inet_ntop(AF_INET, &h->mns[v[k].i].hoa, s, sizeof(s));
 		cfg_error(c, config_setting_get_elem(l, v[k].i),

@@ -16,6 +16,7 @@
  *     reverse_tunnel = "offered";    # or "required" (138), "off" (137)
  *     max_simultaneous_bindings = 0; # 1: S for a second CoA gets 135
  *     advertise = false;  advertise_interval = 1;  adv_lifetime = 3;
+ *     prefix_lengths = true;  # RFC 5944 2.1.2 extension, see below
  *     forward_broadcast = true;  forward_multicast = false;  # B bit
  *   };
  *   mobile_nodes = ( { home_address = "10.10.0.100"; spi = 256;
@@ -24,6 +25,14 @@
  *
  * Every setting has a default, so `role = "ha";` alone is a valid (if
  * useless: no mobile node can register) home agent.
+ *
+ * prefix_lengths (ha and fa): advertisements carry the Prefix-Lengths
+ * extension, from which mobile nodes tell a move by a new network prefix
+ * (RFC 5944 2.4.2.2).  On by default, right for wired links like the
+ * lab's, where every agent of a subnet reaches every node on it.  Turn it
+ * off where agents of one subnet cover different cells (wireless): RFC
+ * 5944 Appendix E says they SHOULD NOT send it.  adv_lifetime must be at
+ * least 3 x advertise_interval (RFC 5944 2.3.1).
  */
 #ifndef MIPD_CONF_H
 #define MIPD_CONF_H
@@ -97,6 +106,7 @@ struct ha_conf {
 	bool advertise;		  /* RFC 5944 2.3: H-bit advertisements */
 	uint32_t adv_interval_ms; /* 0: answer solicitations only */
 	uint16_t adv_lifetime;	  /* s; 0: 3 x interval */
+	bool prefix_lengths;	  /* Prefix-Lengths in advertisements */
 	bool fwd_broadcast;	  /* RFC 5944 4.3: for bindings with B */
 	bool fwd_multicast;	  /* ... multicast too */
 	struct mn_entry *mns;	  /* malloc'd */
@@ -123,6 +133,7 @@ struct fa_conf {
 	uint16_t ha_port;	  /* where requests are relayed to */
 	uint32_t adv_interval_ms; /* 0: no unsolicited advertisements */
 	uint16_t adv_lifetime;	  /* s; 0: 3 x interval */
+	bool prefix_lengths;	  /* Prefix-Lengths in advertisements */
 	uint16_t reg_lifetime;	  /* longest lifetime granted */
 	bool reverse_tunnel;	  /* T bit offered (RFC 3024) */
 	bool reverse_required;	  /* 75 without the T bit */

@@ -9,7 +9,8 @@
  *     care_of_address = "10.30.0.1";# default: address
  *     tunnel = "mipfa0";            # TUN of the tunnels to home agents
  *     advertise_interval = 1;       # s; 0 = answer solicitations only
- *     adv_lifetime = 3;             # s; default 3 x advertise_interval
+ *     adv_lifetime = 3;             # s; >= 3 x advertise_interval
+ *     prefix_lengths = true;        # Prefix-Lengths extension (conf.h)
  *     registration_lifetime = 1800; # longest lifetime relayed (69 above)
  *     reverse_tunnel = true;        # T bit (RFC 3024)
  *     reverse_tunnel_required = false; # 75 for requests without T
@@ -33,6 +34,7 @@ static const char *const fa_keys[] = {
     "tunnel",
     "advertise_interval",
     "adv_lifetime",
+    "prefix_lengths",
     "registration_lifetime",
     "reverse_tunnel",
     "reverse_tunnel_required",
@@ -52,6 +54,7 @@ void fa_conf_defaults(struct fa_conf *f)
 	f->port = MIP4_PORT;
 	f->ha_port = MIP4_PORT;
 	f->adv_interval_ms = FA_ADV_INTERVAL_DEFAULT * 1000;
+	f->prefix_lengths = true;
 	f->reg_lifetime = FA_REG_LIFETIME_DEFAULT;
 	f->reverse_tunnel = true;
 	f->max_visitors = FA_MAX_VISITORS_DEFAULT;
@@ -106,18 +109,19 @@ static bool fa_uint(struct cfg *c, const config_setting_t *g, const char *key,
 	return true;
 }
 
-/* RFC 5944 2.3.1 / RFC 1256: the ICMP Lifetime must outlast a few lost
- * advertisements; a lifetime below the interval would make every mobile
- * node think the agent vanished between two advertisements. */
+/* RFC 5944 2.3.1 / RFC 1256: the ICMP Lifetime SHOULD be at least three
+ * intervals, so a lost advertisement or two do not make every mobile
+ * node think the agent vanished. */
 static void check_lifetimes(struct cfg *c, const config_setting_t *g,
 			    struct fa_conf *f)
 {
 	if (f->adv_lifetime && f->adv_interval_ms &&
-	    f->adv_lifetime * 1000u < f->adv_interval_ms)
+	    f->adv_lifetime * 1000u < 3 * f->adv_interval_ms)
 		cfg_error(c, config_setting_get_member(g, "adv_lifetime"),
-			  "'adv_lifetime' (%u s) is shorter than "
-			  "'advertise_interval': use at least 3 x the interval",
-			  f->adv_lifetime);
+			  "'adv_lifetime' (%u s) is shorter than 3 x "
+			  "'advertise_interval' (%u s): use at least %u",
+			  f->adv_lifetime, f->adv_interval_ms / 1000,
+			  3 * f->adv_interval_ms / 1000);
 }
 
 static void load_numbers(struct cfg *c, const config_setting_t *g,
@@ -203,6 +207,7 @@ void fa_conf_load(struct cfg *c, struct fa_conf *f)
 	cfg_bool(c, g, "reverse_tunnel", &f->reverse_tunnel, false);
 	cfg_bool(c, g, "reverse_tunnel_required", &f->reverse_required, false);
 	cfg_bool(c, g, "registration_required", &f->reg_required, false);
+	cfg_bool(c, g, "prefix_lengths", &f->prefix_lengths, false);
 	if (f->reverse_required && !f->reverse_tunnel)
 		cfg_error(c, config_setting_get_member(g, "reverse_tunnel"),
 			  "'reverse_tunnel_required' needs 'reverse_tunnel' "

@@ -310,8 +310,11 @@ static void remember(struct visitor *v, const struct reg_request *rq,
 	v->pend_id = rq->id;
 	v->pend_lifetime = rq->lifetime;
 	v->pend_flags = rq->flags;
+	/* An active entry keeps tunnelling to its home agent until the new
+	 * one accepts (a request after 136 names another). */
+	v->pend_ha = rq->ha.s_addr;
 	if (!v->active)
-		v->ha = rq->ha.s_addr;
+		v->ha = v->pend_ha;
 	v->pending = true;
 }
 
@@ -407,14 +410,14 @@ void fa_handle_icmp_error(struct fa *f, const uint8_t *payload, size_t len,
 	if (r.failed || t != MIP4_REG_REQUEST)
 		return;
 	v = fa_find(f, rq.home.s_addr);
-	if (!v || !v->pending || v->pend_id != rq.id || v->ha != dst)
+	if (!v || !v->pending || v->pend_id != rq.id || v->pend_ha != dst)
 		return;
 	deny_code = fa_unreach_code(type, code);
 	log_info("ICMP type %u code %u from the path to home agent %s for "
 		 "%s: %d (%s) to the node",
 		 type, code, fa_ip(dst), fa_ip(rq.home.s_addr), deny_code,
 		 reg_code_name((uint8_t)deny_code));
-	rq.ha.s_addr = v->ha;
+	rq.ha.s_addr = v->pend_ha;
 	send_denial(f, v, &rq, deny_code);
 	pending_end(f, v);
 }
@@ -426,10 +429,10 @@ static void on_pending_timeout(void *owner)
 	struct reg_request rq = {.id = v->pend_id};
 
 	rq.home.s_addr = v->b.info.hoa;
-	rq.ha.s_addr = v->ha;
+	rq.ha.s_addr = v->pend_ha;
 	f->st.timeouts++;
 	log_info("no reply from home agent %s for %s: 78 to the node",
-		 fa_ip(v->ha), fa_ip(v->b.info.hoa));
+		 fa_ip(v->pend_ha), fa_ip(v->b.info.hoa));
 	send_denial(f, v, &rq, MIP4_FA_REG_TIMEOUT);
 	pending_end(f, v);
 }
@@ -440,10 +443,11 @@ static void activate(struct fa *f, struct visitor *v, uint16_t lifetime)
 {
 	bool t = (v->pend_flags & MIP4_RRQ_T) && f->conf->reverse_tunnel;
 
-	if (!v->active)
+	if (!v->active || v->ha != v->pend_ha)
 		log_info("visitor %s active: home agent %s, %us%s",
-			 fa_ip(v->b.info.hoa), fa_ip(v->ha), lifetime,
+			 fa_ip(v->b.info.hoa), fa_ip(v->pend_ha), lifetime,
 			 t ? ", reverse tunnel" : "");
+	v->ha = v->pend_ha;
 	v->active = true;
 	v->b.info.coa = v->ha;
 	v->b.info.ident = v->pend_id;
@@ -483,7 +487,7 @@ static void relay_reply(struct fa *f, struct visitor *v,
 	fa_send(f, v->local, v->src, v->sport, m->pkt, relay_len(m));
 	f->st.rep_relayed++;
 	if (!MIP4_CODE_IS_SUCCESS(m->rp.code)) {
-		log_info("home agent %s denied %s: %u (%s)", fa_ip(v->ha),
+		log_info("home agent %s denied %s: %u (%s)", fa_ip(v->pend_ha),
 			 fa_ip(v->b.info.hoa), m->rp.code,
 			 reg_code_name(m->rp.code));
 		pending_end(f, v);
@@ -513,8 +517,9 @@ void fa_handle_reply(struct fa *f, const uint8_t *pkt, size_t len, uint32_t src)
 		return;
 	}
 	if (err != REG_OK) {
-		struct reg_request rq = {
-		    .home = m.rp.home, .ha.s_addr = v->ha, .id = v->pend_id};
+		struct reg_request rq = {.home = m.rp.home,
+					 .ha.s_addr = v->pend_ha,
+					 .id = v->pend_id};
 
 		/* RFC 5944 3.7.3.1: poorly formed reply -> 71 */
 		f->st.malformed++;

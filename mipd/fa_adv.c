@@ -42,6 +42,7 @@ void fa_adv_cfg(const struct fa *f, struct agent_adv_cfg *c)
 	c->coa = f->coa;
 	c->interval_ms = fc->adv_interval_ms;
 	c->lifetime = fc->adv_lifetime;
+	c->prefix_lengths = fc->prefix_lengths;
 	c->extra_flags = busy;
 	c->arg = (void *)f;
 }

@@ -12,6 +12,7 @@
 #include "mipd/agent_adv.h"
 #include "mipd/bcache.h"
 #include "mipd/fa.h"
+#include "mipd/ip4.h"
 #include "mipd/reg_msg.h"
 
 #define FA_HASH_SIZE 256 /* buckets of the visitor list */
@@ -25,10 +26,11 @@ struct visitor {
 	struct visitor *next; /* hash chain */
 	struct fa *fa;
 	struct binding b;
-	uint32_t ha;	/* Home Agent field of the request */
-	uint32_t src;	/* IP source of the request */
-	uint32_t local; /* our address the request reached */
-	uint16_t sport; /* UDP source port of the request */
+	uint32_t ha;	  /* the home agent of the registration in force */
+	uint32_t pend_ha; /* ... of the pending request (ha once accepted) */
+	uint32_t src;	  /* IP source of the request */
+	uint32_t local;	  /* our address the request reached */
+	uint16_t sport;	  /* UDP source port of the request */
 	uint8_t mac[ETH_ALEN];
 	bool has_mac;
 	bool active;	  /* an accepting reply was relayed */
@@ -102,6 +104,10 @@ bool fa_learn_mac(struct fa *f, uint32_t src, uint16_t sport,
 /* 0, or -1 when the host route to the visitor could not be installed. */
 int fa_kernel_link(struct fa *f, struct visitor *v, bool on);
 void fa_kernel_rule(struct fa *f, struct visitor *v, bool on);
-const char *fa_ip(uint32_t a);
+/* ip4_str(), under the name the foreign agent's logs use. */
+static inline const char *fa_ip(uint32_t a)
+{
+	return ip4_str(a);
+}
 
 #endif

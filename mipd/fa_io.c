@@ -23,21 +23,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/nl.h"
 #include "mipd/fa_int.h"
 #include "mipd/homelink.h"
+#include "mipd/ip4.h"
+#include "mipd/sock.h"
 #include "mipd/tunnel.h"
-
-const char *fa_ip(uint32_t a)
-{
-	static char buf[4][INET_ADDRSTRLEN];
-	static unsigned next;
-	char *s = buf[next++ % 4];
-	struct in_addr in = {.s_addr = a};
-
-	return inet_ntop(AF_INET, &in, s, INET_ADDRSTRLEN);
-}
 
 /* ---- link-layer addresses of requests ---- */
 
@@ -60,39 +53,26 @@ static int open_pkt(int ifindex, uint16_t port)
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]),
 				  .filter = code};
-	struct sockaddr_ll ll = {.sll_family = AF_PACKET,
-				 .sll_protocol = htons(ETH_P_IP),
-				 .sll_ifindex = ifindex};
-	int err,
-	    fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			htons(ETH_P_IP));
 
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) <
-		0 ||
-	    bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return packet_open(ifindex, &prog);
 }
 
+/* p is the frame's IPv4 packet cut to the filter's 64 bytes. */
 static void mac_record(struct fa *f, const uint8_t *p, size_t n,
 		       const struct sockaddr_ll *ll)
 {
 	struct fa_mac *e = &f->macs[f->mac_next++ % FA_MAC_CACHE];
-	size_t hl;
+	struct ip4_view v;
+	struct rbuf r;
+	uint16_t sport;
 
-	if (n < 20 || ll->sll_halen != ETH_ALEN ||
-	    ll->sll_pkttype == PACKET_OUTGOING)
+	if (ll->sll_halen != ETH_ALEN || ll->sll_pkttype == PACKET_OUTGOING)
 		return;
-	hl = (size_t)(p[0] & 0x0f) * 4;
-	if (n < hl + 4)
+	rb_init(&r, p, n);
+	if (ip4_parse_head(&r, &v) < 0 || rb_u16(&v.payload, &sport) < 0)
 		return;
-	memcpy(&e->src, p + 12, 4);
-	e->sport = (uint16_t)(p[hl] << 8 | p[hl + 1]);
+	e->src = v.src;
+	e->sport = sport;
 	memcpy(e->mac, ll->sll_addr, ETH_ALEN);
 }
 
@@ -263,14 +243,11 @@ static const struct binding *tun_lookup(void *arg, uint32_t hoa)
 
 /* RFC 5944 4.2.2: decapsulated packets go to active visitors only, and
  * only from the home agent they registered with. */
-static bool tun_rx_check(void *arg, const uint8_t *inner, size_t len,
+static bool tun_rx_check(void *arg, const struct ip4_view *inner,
 			 uint32_t outer_src)
 {
-	uint32_t dst;
-	const struct visitor *v;
+	const struct visitor *v = fa_find(arg, inner->dst);
 
-	memcpy(&dst, inner + 16, 4);
-	v = fa_find(arg, dst);
 	return v && v->active && v->ha == outer_src;
 }
 
@@ -322,28 +299,17 @@ static int open_tunnel(struct fa *f)
 
 static int open_udp(struct fa *f)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET,
-				  .sin_port = htons(f->conf->port)};
 	struct ip_mreqn mr = {.imr_ifindex = f->ifindex};
-	int one = 1, err;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* IP_RECVTTL: RFC 3024 3.3 (76); IP_RECVERR: the ICMP errors a
+	 * relayed request draws (RFC 5944 3.7.2.3, 80-88) */
+	int fd = udp434_open(f->conf->port,
+			     UDP434_PKTINFO | UDP434_RECVTTL | UDP434_RECVERR);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* RFC 5944 3.6.1.1: a node may address 224.0.0.11 (all mobility
 	 * agents) before it knows our address */
 	mr.imr_multiaddr.s_addr = htonl(0xe000000b);
-	/* IP_RECVTTL: RFC 3024 3.3 (76); IP_RECVERR: the ICMP errors a
-	 * relayed request draws (RFC 5944 3.7.2.3, 80-88) */
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
 		log_debug("224.0.0.11 on %s: %s", f->conf->interface,
 			  strerror(errno));
@@ -389,11 +355,15 @@ static void dispatch(struct fa *f, const uint8_t *p, size_t n,
 		     uint8_t ttl)
 {
 	uint32_t src = sin->sin_addr.s_addr;
+	uint8_t type = 0;
+	struct rbuf r;
 
-	if (n && p[0] == MIP4_REG_REQUEST && pi->ipi_ifindex == f->ifindex)
+	rb_init(&r, p, n);
+	rb_peek_u8(&r, &type);
+	if (type == MIP4_REG_REQUEST && pi->ipi_ifindex == f->ifindex)
 		fa_handle_request(f, p, n, src, ntohs(sin->sin_port),
 				  pi->ipi_spec_dst.s_addr, ttl);
-	else if (n && p[0] == MIP4_REG_REPLY)
+	else if (type == MIP4_REG_REPLY)
 		fa_handle_reply(f, p, n, src);
 	/* else: a request from elsewhere (we are nobody's home agent),
 	 * tunnel data or noise */

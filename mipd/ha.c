@@ -27,18 +27,12 @@
 #include "mipd/homelink.h"
 #include "mipd/ratelimit.h"
 #include "mipd/reg_msg.h"
+#include "mipd/sock.h"
 #include "mipd/tunnel.h"
 
 #define RL_ENTRIES 4096
 
 /* ---- mobile nodes by home address ---- */
-
-static uint32_t mn_hash(uint32_t hoa, size_t mask)
-{
-	/* Fibonacci hashing: dense home subnets spread over the table */
-	return (uint32_t)(((uint64_t)hoa * 0x9e3779b97f4a7c15ULL) >> 32) &
-	       (uint32_t)mask;
-}
 
 static int mn_index(struct ha *h)
 {
@@ -52,7 +46,7 @@ static int mn_index(struct ha *h)
 		return -1;
 	h->mn_mask = n - 1;
 	for (size_t i = 0; i < h->conf->nmns; i++) {
-		uint32_t s = mn_hash(h->conf->mns[i].hoa.s_addr, h->mn_mask);
+		uint32_t s = ha_mn_hash(h->conf->mns[i].hoa.s_addr, h->mn_mask);
 
 		while (h->mn_tab[s])
 			s = (s + 1) & (uint32_t)h->mn_mask;
@@ -63,7 +57,7 @@ static int mn_index(struct ha *h)
 
 struct ha_mn *ha_mn_find(const struct ha *h, uint32_t hoa)
 {
-	uint32_t s = mn_hash(hoa, h->mn_mask);
+	uint32_t s = ha_mn_hash(hoa, h->mn_mask);
 
 	for (uint32_t i; (i = h->mn_tab[s]) != 0;
 	     s = (s + 1) & (uint32_t)h->mn_mask)
@@ -216,7 +210,22 @@ static int check_id(struct ha *h, struct ha_req *r)
 
 	if (h->conf->replay == REG_REPLAY_NONCE) {
 		res = reg_nonce_check(rp, id);
-		r->reply_id = reg_nonce_reply_id(rp, id, ha_random32());
+		/* RFC 5944 5.7.2: a nonce serves one request.  A new one only
+		 * when this request used the current one up (or there is none
+		 * yet): a replayed request never matches, so it cannot rotate
+		 * the nonce away from the node that holds it. */
+		if (res == REG_ID_OK || !rp->have_nonce) {
+			uint32_t fresh;
+
+			/* a guessable nonce protects nothing */
+			if (random32(&fresh) < 0) {
+				log_err("no random bytes for a nonce; "
+					"replying 128");
+				return MIP4_HA_UNSPECIFIED;
+			}
+			reg_nonce_set(rp, fresh);
+		}
+		r->reply_id = reg_nonce_reply_id(rp, id);
 	} else {
 		res = reg_ts_check(rp, id, r->now, h->conf->window);
 		r->reply_id =
@@ -229,7 +238,10 @@ static int check_id(struct ha *h, struct ha_req *r)
 	h->st.id_mismatch++;
 	log_info("mobile node %s: identification %s; replying 133",
 		 ha_ip(r->m.rq.home.s_addr),
-		 res == REG_ID_REPLAY ? "replayed" : "outside the window");
+		 h->conf->replay == REG_REPLAY_NONCE
+		     ? "not the nonce we gave (stale or replayed)"
+		 : res == REG_ID_REPLAY ? "replayed"
+					: "outside the window");
 	return MIP4_HA_ID_MISMATCH;
 }
 
@@ -472,6 +484,7 @@ void ha_adv_cfg(const struct ha *h, uint32_t addr, uint8_t plen,
 	c->reg_lifetime = hc->max_lifetime;
 	c->interval_ms = hc->adv_interval_ms;
 	c->lifetime = hc->adv_lifetime;
+	c->prefix_lengths = hc->prefix_lengths;
 }
 
 /* RFC 5944 2.3: H-bit advertisements on the home link, so a node that
@@ -534,7 +547,7 @@ static int start_dataplane(struct ha *h)
 
 int ha_start(struct ha *h)
 {
-	h->fd = ha_open_socket(h->conf->port);
+	h->fd = udp434_open(h->conf->port, UDP434_PKTINFO);
 	if (h->fd < 0) {
 		log_err("UDP port %u: %s", h->conf->port, strerror(-h->fd));
 		return -1;

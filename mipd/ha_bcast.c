@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <linux/filter.h>
-#include <net/ethernet.h>
 #include <netinet/in.h>
 #include <netpacket/packet.h>
 #include <stdlib.h>
@@ -31,18 +30,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/eloop.h"
 #include "common/log.h"
 #include "mipd/ha_int.h"
+#include "mipd/ip4.h"
+#include "mipd/sock.h"
 #include "mipd/tunnel.h"
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v; /* network order */
-}
 
 void ha_bcast_track(struct ha *h, uint32_t hoa, bool on)
 {
@@ -64,7 +58,7 @@ void ha_bcast_track(struct ha *h, uint32_t hoa, bool on)
 
 		if (!p) {
 			log_warn("no memory to forward broadcasts to %s",
-				 ha_ip(hoa));
+				 ip4_str(hoa));
 			return;
 		}
 		bc->hoas = p;
@@ -93,39 +87,46 @@ bool ha_bcast_wanted(const struct ha_conf *c, uint32_t dst)
 }
 
 static void to_binding(struct ha *h, const struct binding *b,
-		       const uint8_t *pkt, size_t len)
+		       const struct ip4_view *pkt)
 {
 	struct ha_bcast *bc = &h->bcast;
+	struct ip4_view outer;
+	struct rbuf r;
 	size_t n;
 
 	if (b->info.flags & MIP4_RRQ_D) {
-		if (tunnel_send(h->tun, b, pkt, len) == 0)
+		if (tunnel_send(h->tun, b, pkt) == 0)
 			h->st.bcast_tx++;
 		return;
 	}
-	n = tunnel_ipip_encap(bc->mid, sizeof(bc->mid), pkt, len, b->info.haa,
-			      b->info.hoa, ++bc->ip_id);
-	if (n && tunnel_send(h->tun, b, bc->mid, n) == 0)
+	n = tunnel_ipip_encap(bc->mid, sizeof(bc->mid), pkt->pkt, pkt->len,
+			      b->info.haa, b->info.hoa, ++bc->ip_id);
+	rb_init(&r, bc->mid, n);
+	if (n && ip4_parse(&r, &outer) == 0 &&
+	    tunnel_send(h->tun, b, &outer) == 0)
 		h->st.bcast_tx++;
 }
 
 void ha_bcast_input(struct ha *h, const uint8_t *pkt, size_t len)
 {
 	struct ha_bcast *bc = &h->bcast;
-	uint32_t src;
+	struct ip4_view v;
+	struct rbuf r;
 
-	if (!h->tun || !bc->n || !tunnel_ip_check(pkt, len) ||
-	    !ha_bcast_wanted(h->conf, get32(pkt + 16)))
+	if (!h->tun || !bc->n)
 		return;
-	len = (size_t)pkt[2] << 8 | pkt[3]; /* no link-layer padding */
-	src = get32(pkt + 12);
+	/* the view ends at the total length: no link-layer padding */
+	rb_init(&r, pkt, len);
+	if (ip4_parse(&r, &v) < 0 || !v.csum_ok ||
+	    !ha_bcast_wanted(h->conf, v.dst))
+		return;
 	h->st.bcast_rx++;
 	for (size_t i = 0; i < bc->n; i++) {
 		const struct binding *b = bcache_lookup(h->bc, bc->hoas[i]);
 
 		/* never back to the node that sent it (through us) */
-		if (b && b->info.hoa != src && (b->info.flags & MIP4_RRQ_B))
-			to_binding(h, b, pkt, len);
+		if (b && b->info.hoa != v.src && (b->info.flags & MIP4_RRQ_B))
+			to_binding(h, b, &v);
 	}
 }
 
@@ -163,23 +164,8 @@ static int open_pkt(int ifindex)
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]),
 				  .filter = code};
-	struct sockaddr_ll ll = {.sll_family = AF_PACKET,
-				 .sll_protocol = htons(ETH_P_IP),
-				 .sll_ifindex = ifindex};
-	int err, fd = socket(AF_PACKET,
-			     SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	if (fd < 0)
-		return -errno;
-	/* protocol 0 until the filter is on: nothing queues unfiltered */
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) <
-		0 ||
-	    bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return packet_open(ifindex, &prog);
 }
 
 int ha_bcast_open(struct ha *h)

@@ -7,6 +7,7 @@
 
 #include "mipd/agent_adv.h"
 #include "mipd/ha.h"
+#include "mipd/ip4.h"
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
 
@@ -65,8 +66,15 @@ static inline bool ha_is_dereg(const struct reg_request *rq)
 	return rq->lifetime == 0 || rq->coa.s_addr == rq->home.s_addr;
 }
 
-/* O(1): an open-addressing hash of the home addresses (load <= 1/2). */
+/* O(1): an open-addressing hash of the home addresses (load <= 1/2),
+ * probed linearly from ha_mn_hash(). */
 struct ha_mn *ha_mn_find(const struct ha *h, uint32_t hoa);
+static inline uint32_t ha_mn_hash(uint32_t hoa, size_t mask)
+{
+	/* Fibonacci hashing: dense home subnets spread over the table */
+	return (uint32_t)(((uint64_t)hoa * 0x9e3779b97f4a7c15ULL) >> 32) &
+	       (uint32_t)mask;
+}
 /* Bytes the HA's per-node tables take: its replay states and home-address
  * index, plus the configuration's entries and key arena (the binding
  * cache is bcache_mem_bytes()).  For the benchmark. */
@@ -80,12 +88,17 @@ static inline const struct mn_entry *ha_mn_entry(const struct ha *h,
 const struct binding *ha_lookup(void *h, uint32_t hoa);
 size_t ha_build_reply(struct ha *h, const struct ha_req *r, int code,
 		      uint8_t *out, size_t cap);
-int ha_open_socket(uint16_t port);
 /* Receives and answers up to HA_RX_BATCH datagrams (one recvmmsg, one
  * sendmmsg): how many, 0 when drained, -1 on error. */
 #define HA_RX_BATCH 64
 int ha_recv_batch(struct ha *h, int fd);
-uint32_t ha_random32(void);
+/* The home address a datagram asks to register (network order), or 0
+ * when it is no Registration Request. */
+uint32_t ha_req_home(const uint8_t *pkt, size_t len);
+/* Before a batch is handled: brings in the MN table slots, entries, keys,
+ * replay states and binding cache slots and bindings of the home
+ * addresses hoas (0 = skip), n <= HA_RX_BATCH.  Only a cache hint. */
+void ha_prefetch(const struct ha *h, const uint32_t *hoas, size_t n);
 /* The advertisement the home agent sends from addr/plen (ha.c). */
 void ha_adv_cfg(const struct ha *h, uint32_t addr, uint8_t plen,
 		struct agent_adv_cfg *c);
@@ -101,7 +114,10 @@ bool ha_bcast_wanted(const struct ha_conf *c, uint32_t dst);
 /* One IPv4 packet the home link carried to its broadcast or a multicast
  * address: tunnelled to every binding with B but its sender's. */
 void ha_bcast_input(struct ha *h, const uint8_t *pkt, size_t len);
-/* Dotted quad in one of a few rotating static buffers, for logs. */
-const char *ha_ip(uint32_t a);
+/* ip4_str(), under the name the home agent's logs use. */
+static inline const char *ha_ip(uint32_t a)
+{
+	return ip4_str(a);
+}
 
 #endif

@@ -9,38 +9,18 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/clock.h"
+#include "common/buf.h"
 #include "common/log.h"
 #include "mipd/ha_int.h"
 #include "mipd/ratelimit.h"
 #include "mipd/tunnel.h"
 
 #define DGRAM_MAX 2048
-
-const char *ha_ip(uint32_t a)
-{
-	static char buf[4][INET_ADDRSTRLEN];
-	static unsigned next;
-	char *s = buf[next++ % 4];
-	struct in_addr in = {.s_addr = a};
-
-	return inet_ntop(AF_INET, &in, s, INET_ADDRSTRLEN);
-}
-
-uint32_t ha_random32(void)
-{
-	uint32_t v = 0;
-
-	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
-		v = (uint32_t)mono_ns();
-	return v;
-}
 
 const struct binding *ha_lookup(void *arg, uint32_t hoa)
 {
@@ -98,26 +78,65 @@ size_t ha_build_reply(struct ha *h, const struct ha_req *r, int code,
 	return len;
 }
 
-/* ---- socket ---- */
+/* ---- batches ---- */
 
-int ha_open_socket(uint16_t port)
+uint32_t ha_req_home(const uint8_t *pkt, size_t len)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET,
-				  .sin_port = htons(port)};
-	int one = 1, err;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	uint32_t hoa = 0;
+	uint8_t type;
+	struct rbuf r;
 
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	/* RFC 5944 3.3: type, flags, lifetime, then the home address */
+	rb_init(&r, pkt, len);
+	if (rb_u8(&r, &type) < 0 || type != MIP4_REG_REQUEST ||
+	    rb_skip(&r, 3) < 0 || rb_bytes(&r, &hoa, 4) < 0)
+		return 0;
+	return hoa;
 }
+
+/*
+ * At a million nodes every table a request touches is far bigger than the
+ * cache, and each lookup is a chain of dependent misses: MN table slot ->
+ * entry -> key, and binding cache slot -> binding.  Handled one by one,
+ * a batch pays them in series; here each pass starts the next link of
+ * every chain before any request waits on one, so the misses of the whole
+ * batch overlap.
+ */
+void ha_prefetch(const struct ha *h, const uint32_t *hoas, size_t n)
+{
+	const struct ha_conf *c = h->conf;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!hoas[i])
+			continue;
+		__builtin_prefetch(&h->mn_tab[ha_mn_hash(hoas[i], h->mn_mask)]);
+		bcache_prefetch_slot(h->bc, hoas[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k;
+
+		if (!hoas[i])
+			continue;
+		/* the first slot of the probe: at load <= 1/2, nearly
+		 * always the node's */
+		k = h->mn_tab[ha_mn_hash(hoas[i], h->mn_mask)];
+		if (k) {
+			__builtin_prefetch(&c->mns[k - 1]);
+			__builtin_prefetch(&h->mns[k - 1], 1);
+		}
+		bcache_prefetch_binding(h->bc, hoas[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ha_mn *mn =
+		    hoas[i] ? ha_mn_find(h, hoas[i]) : NULL;
+		const struct mn_entry *e = mn ? ha_mn_entry(h, mn) : NULL;
+
+		if (e && e->key_len)
+			__builtin_prefetch(c->keys + e->key_off);
+	}
+}
+
+/* ---- socket ---- */
 
 static void pktinfo_dst(struct msghdr *mh, struct ha_from *from)
 {
@@ -134,9 +153,9 @@ static void pktinfo_dst(struct msghdr *mh, struct ha_from *from)
 
 /*
  * A flood is the load that matters, so datagrams are moved HA_RX_BATCH at
- * a time: one recvmmsg, each request through ha_handle() in arrival order,
- * the replies in one sendmmsg.  The slots are static (mipd is
- * single-threaded), so a request costs no allocation.
+ * a time: one recvmmsg, ha_prefetch() over the batch, each request through
+ * ha_handle() in arrival order, the replies in one sendmmsg.  The slots are
+ * static (mipd is single-threaded), so a request costs no allocation.
  */
 struct rx_slot {
 	uint8_t pkt[DGRAM_MAX];
@@ -211,6 +230,7 @@ static void send_replies(struct ha *h, int fd, struct mmsghdr *out, unsigned n)
 int ha_recv_batch(struct ha *h, int fd)
 {
 	struct mmsghdr in[HA_RX_BATCH], out[HA_RX_BATCH];
+	uint32_t hoas[HA_RX_BATCH] = {0};
 	unsigned nout = 0;
 	int n;
 
@@ -219,6 +239,11 @@ int ha_recv_batch(struct ha *h, int fd)
 	n = recvmmsg(fd, in, HA_RX_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	for (int i = 0; i < n; i++)
+		hoas[i] = in[i].msg_hdr.msg_flags & MSG_TRUNC
+			      ? 0
+			      : ha_req_home(rx[i].pkt, in[i].msg_len);
+	ha_prefetch(h, hoas, (size_t)n);
 	for (int i = 0; i < n; i++) {
 		struct rx_slot *s = &rx[i];
 		struct ha_from from = {.src = s->sin.sin_addr.s_addr,

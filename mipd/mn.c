@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/eloop.h"
 #include "common/log.h"
@@ -38,6 +39,7 @@
 #include "mipd/mip4.h"
 #include "mipd/mn_int.h"
 #include "mipd/mn_reg.h"
+#include "mipd/sock.h"
 
 #define DEBOUNCE_MS 100 /* netlink address/link bursts settle first */
 #define MAX_ADDRS   8
@@ -354,34 +356,18 @@ static void on_udp(void *arg, int fd, uint32_t events)
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&from, &fl);
+		uint8_t type;
+		struct rbuf r;
 
 		if (n <= 0)
 			return;
-		if (buf[0] == MIP4_TUNNEL_DATA)
+		rb_init(&r, buf, (size_t)n);
+		if (rb_peek_u8(&r, &type) == 0 && type == MIP4_TUNNEL_DATA)
 			mn_path_udp_input(&m->path, buf, (size_t)n,
 					  from.sin_addr.s_addr);
 		else
-			mn_reg_input(&m->reg, buf, (size_t)n);
+			mn_reg_input(&m->reg, buf, (size_t)n, from.sin_addr);
 	}
-}
-
-static int open_udp(void)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET,
-				  .sin_port = htons(MIP4_PORT)};
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
 }
 
 /* ---- netlink ------------------------------------------------------------- */
@@ -425,7 +411,6 @@ static void link_down(struct mn *m)
 static void link_up(struct mn *m)
 {
 	m->reported_up = true;
-	mn_reg_clear_failure(&m->reg, NULL);
 	feed_simple(m, POLICY_EV_LINK_UP);
 	/* seed 002 3.2: FA discovery and DHCP at the same time */
 	mn_agent_solicit(&m->agent, m->ifindex);
@@ -653,7 +638,7 @@ struct mn *mn_new(struct eloop *l, const struct mn_conf *conf)
 
 int mn_start(struct mn *m)
 {
-	m->udp_fd = open_udp();
+	m->udp_fd = udp434_open(MIP4_PORT, 0);
 	if (m->udp_fd < 0) {
 		log_err("UDP port %u: %s", MIP4_PORT, strerror(-m->udp_fd));
 		return -1;
@@ -661,7 +646,8 @@ int mn_start(struct mn *m)
 	if (eloop_add_fd(m->loop, m->udp_fd, EPOLLIN, on_udp, m) < 0 ||
 	    eloop_add_signal(m->loop, SIGCHLD, on_sigchld, m) < 0 ||
 	    mn_path_open(&m->path, m->loop, m->conf, m->udp_fd, true) < 0 ||
-	    mn_agent_open(&m->agent, m->loop, m->conf, on_adv, m) < 0)
+	    mn_agent_open(&m->agent, m->loop, m->conf, &m->reg.ha, on_adv, m) <
+		0)
 		return -1;
 	m->ifindex = nl_ifindex(m->conf->interface);
 	log_info("mobile node %s, home agent %s, on %s (%s), tunnel %s",
@@ -717,6 +703,9 @@ void mn_ctl_status(const struct mn *m, struct jw *out)
 	jw_str(out, "last_code_name",
 	       st.last_code < 0 ? "" : reg_code_name((uint8_t)st.last_code));
 	jw_uint(out, "tries", st.tries);
+	/* 131s change nothing (mn_reg.h); these say they came */
+	jw_uint(out, "unverified_131", st.unverified_131);
+	jw_uint(out, "forged_131", st.forged_131);
 	jw_str(out, "replay",
 	       st.replay == REG_REPLAY_NONCE ? "nonce" : "timestamp");
 	if (st.replay == REG_REPLAY_NONCE)

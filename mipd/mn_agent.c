@@ -52,22 +52,23 @@ static void adv_prefix(const struct reg_adv *a, struct in_addr src,
 	out->prefix.s_addr = htonl(ntohl(a->router[i].addr.s_addr) & mask);
 }
 
-bool mn_adv_event(const struct mn_conf *c, const struct reg_adv *a,
+bool mn_adv_event(struct in_addr ha, const struct reg_adv *a,
 		  struct in_addr src, int ifindex, struct policy_ev *ev)
 {
-	bool ours = src.s_addr == c->ha.s_addr;
+	bool ours = src.s_addr == ha.s_addr;
 
 	for (unsigned i = 0; i < a->num_addrs && i < REG_ADV_MAX_ROUTERS; i++)
-		if (a->router[i].addr.s_addr == c->ha.s_addr)
+		if (a->router[i].addr.s_addr == ha.s_addr)
 			ours = true;
 	memset(ev, 0, sizeof(*ev));
 	ev->type = POLICY_EV_AGENT_ADV;
 	ev->ifindex = ifindex;
 	ev->adv.home = (a->flags & MIP4_ADV_H) && ours;
-	/* RFC 5944 2.1.1: a busy FA takes no new registrations; one
-	 * without a care-of address offers none */
-	ev->adv.fa =
-	    (a->flags & MIP4_ADV_F) && !(a->flags & MIP4_ADV_B) && a->ncoa > 0;
+	/* One without a care-of address offers none.  RFC 5944 2.1.1: a
+	 * busy FA takes no new registrations, but it is still there: its
+	 * visitors must not take it for gone (3.7). */
+	ev->adv.fa = (a->flags & MIP4_ADV_F) && a->ncoa > 0;
+	ev->adv.busy = ev->adv.fa && (a->flags & MIP4_ADV_B);
 	if (!ev->adv.home && !ev->adv.fa)
 		return false;
 	ev->adv.fa_addr = src;
@@ -103,12 +104,15 @@ void mn_agent_input(struct mn_agent *g, const uint8_t *pkt, size_t len)
 		return;
 	}
 	g->adv_rx++;
-	if (!mn_adv_event(g->conf, &a, src, g->ifindex, &ev))
+	if (!mn_adv_event(g->ha ? *g->ha : g->conf->ha, &a, src, g->ifindex,
+			  &ev))
 		return;
-	if (!g->have_last || g->last.fa_addr.s_addr != src.s_addr)
-		log_info("agent advertisement from %s seq %u lifetime %u%s%s",
+	if (!g->have_last || g->last.fa_addr.s_addr != src.s_addr ||
+	    g->last.busy != ev.adv.busy)
+		log_info("agent advertisement from %s seq %u lifetime %u%s%s%s",
 			 inet_ntoa(src), ev.adv.seq, ev.adv.lifetime,
-			 ev.adv.fa ? " FA" : "", ev.adv.home ? " HA" : "");
+			 ev.adv.fa ? " FA" : "", ev.adv.busy ? " busy" : "",
+			 ev.adv.home ? " HA" : "");
 	g->have_last = true;
 	g->last = ev.adv;
 	g->sol_left = 0;
@@ -172,13 +176,14 @@ void mn_agent_solicit(struct mn_agent *g, int ifindex)
 }
 
 int mn_agent_open(struct mn_agent *g, struct eloop *l, const struct mn_conf *c,
-		  mn_adv_cb cb, void *arg)
+		  const struct in_addr *ha, mn_adv_cb cb, void *arg)
 {
 	const char *dev = c->interface;
 	int one = 1, ttl = 1;
 
 	memset(g, 0, sizeof(*g));
 	g->conf = c;
+	g->ha = ha;
 	g->loop = l;
 	g->cb = cb;
 	g->arg = arg;

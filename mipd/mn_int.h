@@ -140,6 +140,9 @@ typedef void (*mn_adv_cb)(void *arg, const struct policy_ev *ev);
 
 struct mn_agent {
 	const struct mn_conf *conf;
+	/* The home agent registrations go to (mn_reg's: conf->ha, or what a
+	 * 136 named), whose advertisement means home; NULL: conf->ha. */
+	const struct in_addr *ha;
 	struct eloop *loop;
 	int fd, ifindex;
 	mn_adv_cb cb;
@@ -151,12 +154,15 @@ struct mn_agent {
 	struct policy_adv last;
 };
 
-/* An advertisement from src on ifindex as a policy AGENT_ADV event;
- * false when it offers nothing to us (busy FA, not an agent). */
-bool mn_adv_event(const struct mn_conf *c, const struct reg_adv *a,
+/* An advertisement from src on ifindex as a policy AGENT_ADV event; ha:
+ * our home agent's address now.  false when it offers nothing to us (not
+ * an agent, or another home agent).  A busy FA's advertisement is an
+ * event with adv.busy: it refreshes the agent, offers no registration. */
+bool mn_adv_event(struct in_addr ha, const struct reg_adv *a,
 		  struct in_addr src, int ifindex, struct policy_ev *ev);
+/* ha: see struct mn_agent. */
 int mn_agent_open(struct mn_agent *g, struct eloop *l, const struct mn_conf *c,
-		  mn_adv_cb cb, void *arg);
+		  const struct in_addr *ha, mn_adv_cb cb, void *arg);
 void mn_agent_close(struct mn_agent *g);
 /* Link up or a new address: up to three solicitations, 1 s apart
  * (RFC 5944 2.4), stopped by the first advertisement. */

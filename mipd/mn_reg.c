@@ -7,12 +7,13 @@
 #define LOG_TAG "mn"
 
 #include <arpa/inet.h>
-#include <openssl/rand.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "common/log.h"
 #include "mipd/mn_reg.h"
+#include "mipd/sock.h"
 
 #define NTP_SECOND (1ULL << 32)
 
@@ -21,13 +22,11 @@ static const char *ip(struct in_addr a, char buf[INET_ADDRSTRLEN])
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN) ? buf : "?";
 }
 
-/* A request is out whose reply we take; in AUTH_FAILED that is the
- * long-backoff retry after an unverifiable 131. */
+/* A request is out whose reply we take. */
 static bool awaiting(const struct mn_reg *r)
 {
 	return r->state == MN_REG_REQUESTING || r->state == MN_REG_RENEWING ||
-	       r->state == MN_REG_DEREGISTERING ||
-	       (r->state == MN_REG_AUTH_FAILED && !r->auth_latched && r->sent);
+	       r->state == MN_REG_DEREGISTERING;
 }
 
 /* The one place the state changes, so every change is logged. */
@@ -77,15 +76,9 @@ static bool colocated(enum mn_reg_path p)
 	return p == MN_REG_DIRECT || p == MN_REG_VIA_VPN;
 }
 
-static bool same_fa(const struct mn_reg *r, struct in_addr fa)
-{
-	return r->target.path == MN_REG_VIA_FA &&
-	       r->target.fa.s_addr == fa.s_addr;
-}
-
 /* The T bit: the configuration, unless a 137/138 (the HA) or a 74/75
- * (this FA) said otherwise.  Seed 002 3: in mc the Mobile IP tunnel is
- * reverse-tunnelled through the HA whatever anyone says. */
+ * (this attempt's FA) said otherwise.  Seed 002 3: in mc the Mobile IP
+ * tunnel is reverse-tunnelled through the HA whatever anyone says. */
 static bool want_t(const struct mn_reg *r)
 {
 	bool t = r->conf.reverse_tunnel;
@@ -94,7 +87,7 @@ static bool want_t(const struct mn_reg *r)
 		return true;
 	if (r->t_ha >= 0)
 		t = r->t_ha;
-	if (r->t_fa >= 0 && same_fa(r, r->t_fa_addr))
+	if (r->t_fa >= 0 && r->target.path == MN_REG_VIA_FA)
 		t = r->t_fa;
 	return t;
 }
@@ -113,49 +106,53 @@ static uint8_t request_flags(const struct mn_reg *r)
 	return f;
 }
 
-/* The configured lifetime, or less where this FA said so (69). */
+/* The configured lifetime, or less where this attempt's FA said so
+ * (69). */
 static uint16_t request_lifetime(const struct mn_reg *r)
 {
 	if (r->target.path == MN_REG_HOME)
 		return 0;
-	if (r->fa_life_cap && same_fa(r, r->fa_life_addr) &&
+	if (r->fa_life_cap && r->target.path == MN_REG_VIA_FA &&
 	    r->fa_life_cap < r->conf.lifetime)
 		return r->fa_life_cap;
 	return r->conf.lifetime;
 }
 
-static uint32_t random32(void)
+/* A nonce half nobody can guess, or -1: a clock value would be
+ * guessable, so without the RNG no request goes out. */
+static int nonce32(uint32_t *v)
 {
-	uint32_t v = 0;
-
-	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
-		v = (uint32_t)mono_ns();
-	return v;
+	if (random32(v) == 0)
+		return 0;
+	log_err("no random bytes for a nonce (OpenSSL RNG failed): not "
+		"sending the Registration Request");
+	return -1;
 }
 
 /* RFC 5944 5.7.1: timestamps corrected by what a 133 taught us, and
  * strictly increasing even if the clock steps back.  5.7.2: nonces, the
- * HA's in the high half, a fresh one of ours in the low half. */
-static uint64_t next_id(struct mn_reg *r)
+ * HA's in the high half, a fresh one of ours in the low half.  -1 when
+ * the RNG fails. */
+static int next_id(struct mn_reg *r, uint64_t *out)
 {
 	uint64_t id;
 
 	if (r->conf.sa.replay == REG_REPLAY_NONCE) {
-		uint32_t hi = r->have_nonce ? r->ha_nonce : random32();
-		uint32_t lo = random32();
+		uint32_t hi = r->ha_nonce, lo;
 
+		if ((!r->have_nonce && nonce32(&hi) < 0) || nonce32(&lo) < 0)
+			return -1;
 		/* a new low half every time: replies are matched on it */
 		if (lo == (uint32_t)r->last_id)
 			lo++;
 		id = (uint64_t)hi << 32 | lo;
-		r->last_id = id;
-		return id;
+	} else {
+		id = reg_ntp_now() + ((uint64_t)r->clock_offset << 32);
+		if (id <= r->last_id)
+			id = r->last_id + 1;
 	}
-	id = reg_ntp_now() + ((uint64_t)r->clock_offset << 32);
-	if (id <= r->last_id)
-		id = r->last_id + 1;
-	r->last_id = id;
-	return id;
+	*out = r->last_id = id;
+	return 0;
 }
 
 static int build(struct mn_reg *r, uint64_t id)
@@ -208,9 +205,8 @@ static int transmit(struct mn_reg *r)
 	uint64_t id;
 	uint32_t cap = wait_cap_ms(r);
 
-	if (r->sent >= MN_REG_MAX_SENT)
+	if (r->sent >= MN_REG_MAX_SENT || next_id(r, &id) < 0)
 		return -1;
-	id = next_id(r);
 	if (build(r, id) < 0) {
 		log_err("cannot build a Registration Request (NAI too long?)");
 		return -1;
@@ -238,6 +234,9 @@ static int begin(struct mn_reg *r, const struct mn_reg_target *t,
 	r->target = *t;
 	r->sent = 0;
 	r->resynced = r->adj_life = r->adj_t = r->adj_ha = false;
+	/* an FA's unauthenticated lesson lasts for one attempt */
+	r->fa_life_cap = 0;
+	r->t_fa = -1;
 	r->next_wait_ms = r->conf.retx_initial_ms;
 	set_state(r, st);
 	if (transmit(r) == 0)
@@ -317,29 +316,10 @@ static void give_up(struct mn_reg *r)
 	report(r, MN_REG_TIMEOUT, &t, 0, false, NULL);
 }
 
-/* The long-backoff retry after an unverifiable 131: a fresh attempt on
- * the same target, staying in AUTH_FAILED until a reply says otherwise. */
-static void auth_retry(struct mn_reg *r)
-{
-	r->sent = 0;
-	r->resynced = r->adj_life = r->adj_t = r->adj_ha = false;
-	r->next_wait_ms = r->auth_wait_ms;
-	r->auth_wait_ms = r->auth_wait_ms >= MN_REG_AUTH_RETRY_MAX_MS / 2
-			      ? MN_REG_AUTH_RETRY_MAX_MS
-			      : r->auth_wait_ms * 2;
-	log_info("retrying after code 131 (MN-HA key wrong or reply spoofed)");
-	if (transmit(r) < 0)
-		timer_arm_ms(r->loop, &r->t_retx, r->next_wait_ms);
-}
-
 static void on_retx(void *arg)
 {
 	struct mn_reg *r = arg;
 
-	if (r->state == MN_REG_AUTH_FAILED && !r->auth_latched) {
-		auth_retry(r);
-		return;
-	}
 	if (!awaiting(r))
 		return;
 	if (r->sent >= r->conf.tries || transmit(r) < 0)
@@ -392,7 +372,6 @@ static void on_accepted(struct mn_reg *r, const struct reg_msg *m, int idx)
 		: asked;
 
 	timer_cancel(r->loop, &r->t_retx);
-	r->auth_wait_ms = MN_REG_AUTH_RETRY_MS;
 	if (r->state == MN_REG_DEREGISTERING || granted == 0) {
 		drop_binding(r);
 		set_state(r, MN_REG_IDLE);
@@ -431,34 +410,54 @@ static void give_up_denied(struct mn_reg *r, uint8_t code, bool authed,
 	report_final(r, MN_REG_DENIED, &t, code, authed, NULL, true);
 }
 
-static void on_wrong_key(struct mn_reg *r, bool authed)
+/* One line per MN_REG_LOG_131_MS at most: a flood of 131s (anyone who
+ * sees our requests can answer them) must not flood the log.  Returns how
+ * many were left out since the last line, or -1 to stay quiet. */
+static int log_131_allowed(struct mn_reg *r)
 {
-	timer_cancel(r->loop, &r->t_retx);
-	timer_cancel(r->loop, &r->t_renew); /* a binding lapses at t_expire */
-	if (authed) {
-		/* it holds our key and still refuses: retrying cannot help */
-		log_err("home agent rejected our authentication: MN-HA key "
-			"(SPI %u) is wrong or refused (code 131, reply "
-			"authenticated); not registering until the "
-			"configuration or the link changes",
-			r->conf.sa.spi);
-		r->auth_latched = true;
-		set_state(r, MN_REG_AUTH_FAILED);
-		report_final(r, MN_REG_DENIED, &r->target,
-			     MIP4_HA_MN_AUTH_FAILED, true, NULL, true);
-		return;
+	uint64_t now = mono_ns();
+	int quiet;
+
+	if (now < r->log_131_ns) {
+		r->log_131_quiet++;
+		return -1;
 	}
-	/* Anyone who saw our Identification can send this: never stop for
-	 * good on it, retry on a long backoff. */
-	log_err("home agent rejected our authentication: MN-HA key (SPI %u) "
-		"is wrong, or the reply is spoofed (it does not verify with "
-		"our key either): MN-HA key wrong or reply spoofed; check the "
-		"key file; retrying in %u s",
-		r->conf.sa.spi, r->auth_wait_ms / 1000);
-	set_state(r, MN_REG_AUTH_FAILED);
-	timer_arm_ms(r->loop, &r->t_retx, r->auth_wait_ms);
-	report(r, MN_REG_DENIED, &r->target, MIP4_HA_MN_AUTH_FAILED, false,
-	       NULL);
+	quiet = (int)r->log_131_quiet;
+	r->log_131_quiet = 0;
+	r->log_131_ns = now + (uint64_t)MN_REG_LOG_131_MS * NS_PER_MS;
+	return quiet;
+}
+
+/* 131 changes nothing (mn_reg.h): the retransmissions go on, and a wrong
+ * key ends like a silent HA, in TIMEOUT. */
+static void on_131(struct mn_reg *r, const struct reg_msg *m, bool authed)
+{
+	char more[64] = "";
+	int quiet;
+
+	if (authed)
+		r->forged_131++;
+	else
+		r->unverified_131++;
+	if ((quiet = log_131_allowed(r)) < 0)
+		return;
+	if (quiet)
+		snprintf(more, sizeof(more), " (%d more since the last line)",
+			 quiet);
+	if (authed)
+		/* ours verify with this key, so the HA never refuses them:
+		 * the request it answers was forged or altered */
+		log_warn("code 131 for Identification %016llx verifies with "
+			 "our MN-HA key (SPI %u), so it answers a request we "
+			 "did not send: someone forges or alters our "
+			 "Registration Requests; ignored%s",
+			 (unsigned long long)m->rp.id, r->conf.sa.spi, more);
+	else
+		log_err("home agent rejected our authentication: MN-HA key "
+			"(SPI %u) is wrong, or reply spoofed (code 131 that "
+			"does not verify with our key); check the key file on "
+			"both ends; ignored, retrying as usual%s",
+			r->conf.sa.spi, more);
 }
 
 /* A new request at once, after a reply told us what to change. */
@@ -554,7 +553,6 @@ static void on_revtun(struct mn_reg *r, const struct reg_msg *m, bool authed,
 		 code, reg_code_name(code), want ? "with" : "without");
 	if (by_fa) {
 		r->t_fa = want;
-		r->t_fa_addr = r->target.fa;
 	} else {
 		r->t_ha = want;
 	}
@@ -576,7 +574,6 @@ static void on_lifetime(struct mn_reg *r, const struct reg_msg *m)
 		 "foreign agent's %u s",
 		 reg_code_name(69), max);
 	r->fa_life_cap = max;
-	r->fa_life_addr = r->target.fa;
 	r->adj_life = true;
 	retry_now(r);
 }
@@ -658,25 +655,42 @@ static void on_ha_denial(struct mn_reg *r, const struct reg_msg *m, int idx)
 	}
 }
 
-/* RFC 5944 3.6.2.1: the MN-HA authenticator must verify.  Two exceptions
- * are let through unverified: a foreign agent's own denial (64-127 and
- * 194; it has no MN-HA key) to act on, and 131, which a HA holding another
- * key cannot sign in a way we can check - reporting it is the only way to
- * tell the admin. */
-static bool check_auth(struct mn_reg *r, const struct reg_msg *m, bool *authed)
+/* A foreign agent's own denial, which it cannot sign (no MN-HA key): only
+ * on the path through that agent, and from its address. */
+static bool from_our_fa(const struct mn_reg *r, const struct reg_msg *m,
+			struct in_addr from)
 {
+	uint8_t code = m->rp.code;
+
+	return !m->has_mnha &&
+	       ((code >= 64 && code < 128) || code == MIP4_FA_BAD_HA_ADDR) &&
+	       r->target.path == MN_REG_VIA_FA &&
+	       from.s_addr == r->target.fa.s_addr;
+}
+
+/* RFC 5944 3.6.2.1: a reply whose MN-HA authenticator does not verify is
+ * silently discarded (here: logged), except a foreign agent's own denial.
+ * 131 goes to on_131 and no further. */
+static bool check_auth(struct mn_reg *r, const struct reg_msg *m,
+		       struct in_addr from, bool *authed)
+{
+	char b[INET_ADDRSTRLEN];
 	uint8_t code = m->rp.code;
 	int res = m->has_mnha ? reg_auth_verify(m, &m->mnha, &r->conf.sa, 1)
 			      : REG_AUTH_NO_SA;
 
 	*authed = res == REG_AUTH_OK;
-	if (*authed || code == MIP4_HA_MN_AUTH_FAILED)
+	if (code == MIP4_HA_MN_AUTH_FAILED) {
+		on_131(r, m, *authed);
+		return false;
+	}
+	if (*authed || from_our_fa(r, m, from))
 		return true;
-	if (!m->has_mnha &&
-	    ((code >= 64 && code < 128) || code == MIP4_FA_BAD_HA_ADDR))
-		return true;
-	log_warn("reply code %u (%s) ignored: MN-HA authentication %s", code,
-		 reg_code_name(code), reg_auth_result_name(res));
+	log_warn("reply code %u (%s) from %s ignored: %s", code,
+		 reg_code_name(code), ip(from, b),
+		 m->has_mnha ? reg_auth_result_name(res)
+			     : "no MN-HA authenticator, and not a denial "
+			       "from the foreign agent of this attempt");
 	return false;
 }
 
@@ -687,9 +701,7 @@ static void dispatch(struct mn_reg *r, const struct reg_msg *m, int idx,
 
 	r->last_code = code;
 	learn_nonce(r, m, authed);
-	if (code == MIP4_HA_MN_AUTH_FAILED)
-		on_wrong_key(r, authed);
-	else if (!authed)
+	if (!authed)
 		on_fa_denial(r, m, idx);
 	else if (MIP4_CODE_IS_SUCCESS(code))
 		on_accepted(r, m, idx);
@@ -697,7 +709,8 @@ static void dispatch(struct mn_reg *r, const struct reg_msg *m, int idx,
 		on_ha_denial(r, m, idx);
 }
 
-void mn_reg_input(struct mn_reg *r, const uint8_t *pkt, size_t len)
+void mn_reg_input(struct mn_reg *r, const uint8_t *pkt, size_t len,
+		  struct in_addr from)
 {
 	struct reg_msg m;
 	bool authed;
@@ -718,7 +731,7 @@ void mn_reg_input(struct mn_reg *r, const uint8_t *pkt, size_t len)
 			 (unsigned long long)m.rp.id);
 		return;
 	}
-	if (check_auth(r, &m, &authed))
+	if (check_auth(r, &m, from, &authed))
 		dispatch(r, &m, idx, authed);
 }
 
@@ -757,8 +770,6 @@ static void forget_learnt(struct mn_reg *r)
 	r->fa_life_cap = 0;
 	r->t_ha = r->t_fa = -1;
 	r->have_nonce = false;
-	r->auth_latched = false;
-	r->auth_wait_ms = MN_REG_AUTH_RETRY_MS;
 }
 
 int mn_reg_init(struct mn_reg *r, struct eloop *l, const struct mn_reg_conf *c,
@@ -787,23 +798,11 @@ void mn_reg_fini(struct mn_reg *r)
 	timer_cancel(r->loop, &r->t_expire);
 }
 
-static bool refuse_auth_failed(const struct mn_reg *r)
-{
-	if (r->state != MN_REG_AUTH_FAILED || !r->auth_latched)
-		return false;
-	log_warn("not registering: the home agent rejected MN-HA key SPI %u",
-		 r->conf.sa.spi);
-	return true;
-}
-
 int mn_reg_start(struct mn_reg *r, const struct mn_reg_target *t)
 {
-	bool renew;
+	bool renew = r->have_binding && r->bound.path == t->path &&
+		     r->bound.coa.s_addr == t->coa.s_addr;
 
-	if (refuse_auth_failed(r))
-		return -1;
-	renew = r->have_binding && r->bound.path == t->path &&
-		r->bound.coa.s_addr == t->coa.s_addr;
 	return begin(r, t, renew ? MN_REG_RENEWING : MN_REG_REQUESTING);
 }
 
@@ -811,8 +810,6 @@ int mn_reg_deregister(struct mn_reg *r)
 {
 	struct mn_reg_target t = {.path = MN_REG_HOME, .coa = r->conf.home};
 
-	if (refuse_auth_failed(r))
-		return -1;
 	return begin(r, &t, MN_REG_DEREGISTERING);
 }
 
@@ -822,23 +819,6 @@ void mn_reg_cancel(struct mn_reg *r)
 		return;
 	timer_cancel(r->loop, &r->t_retx);
 	resume_binding(r);
-}
-
-void mn_reg_clear_failure(struct mn_reg *r, const struct mn_reg_conf *c)
-{
-	if (c) {
-		if (check_sa(&c->sa) < 0)
-			return;
-		r->conf = *c;
-		normalise(&r->conf);
-		forget_learnt(r);
-	}
-	r->auth_latched = false;
-	r->auth_wait_ms = MN_REG_AUTH_RETRY_MS;
-	if (r->state == MN_REG_AUTH_FAILED) {
-		timer_cancel(r->loop, &r->t_retx);
-		resume_binding(r);
-	}
 }
 
 void mn_reg_status(const struct mn_reg *r, struct mn_reg_status *st)
@@ -865,7 +845,8 @@ void mn_reg_status(const struct mn_reg *r, struct mn_reg_status *st)
 	st->clock_offset = r->clock_offset;
 	st->replay = r->conf.sa.replay;
 	st->have_nonce = r->have_nonce;
-	st->auth_latched = r->auth_latched;
+	st->unverified_131 = r->unverified_131;
+	st->forged_131 = r->forged_131;
 }
 
 const char *mn_reg_state_name(enum mn_reg_state s)
@@ -876,10 +857,9 @@ const char *mn_reg_state_name(enum mn_reg_state s)
 	    [MN_REG_REGISTERED] = "registered",
 	    [MN_REG_RENEWING] = "renewing",
 	    [MN_REG_DEREGISTERING] = "deregistering",
-	    [MN_REG_AUTH_FAILED] = "auth-failed",
 	};
 
-	return (unsigned)s <= MN_REG_AUTH_FAILED ? names[s] : "?";
+	return (unsigned)s <= MN_REG_DEREGISTERING ? names[s] : "?";
 }
 
 const char *mn_reg_path_name(enum mn_reg_path p)

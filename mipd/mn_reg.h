@@ -16,16 +16,22 @@
  *
  *   IDLE --start--> REQUESTING --accepted--> REGISTERED --t_renew-->
  *   RENEWING --accepted--> REGISTERED;  REQUESTING/RENEWING --tries
- *   spent--> IDLE (or REGISTERED while the binding lasts);  any --131-->
- *   AUTH_FAILED;  any --deregister-> DEREGISTERING --accepted or tries
- *   spent--> IDLE.
+ *   spent--> IDLE (or REGISTERED while the binding lasts);  any
+ *   --deregister-> DEREGISTERING --accepted or tries spent--> IDLE.
  *
- * AUTH_FAILED after a 131 that verifies with our key (the home agent has
- * it and still refuses): no request until mn_reg_clear_failure.  After a
- * 131 that does not verify - the usual wrong key, but also what anyone
- * who saw our Identification could send - we keep retrying on a long
- * backoff (MN_REG_AUTH_RETRY_MS doubling to MN_REG_AUTH_RETRY_MAX_MS), so
- * a spoofed reply cannot stop the node for good.
+ * Replies whose MN-HA authenticator does not verify are discarded (RFC
+ * 5944 3.6.2.1) and change nothing: the retransmissions go on and the
+ * attempt ends in a TIMEOUT, as if the HA were silent.  The exception is
+ * a foreign agent's own denial (64-127, 194: it has no MN-HA key), taken
+ * only on the path through that agent and only from its address; what it
+ * teaches (the 69 lifetime cap, the 74/75 T bit) lasts for that attempt.
+ *
+ * 131 is never acted on.  One that does not verify is a wrong MN-HA key
+ * (the HA signed with another) or a spoof: logged "MN-HA key (SPI n) is
+ * wrong, or reply spoofed" and counted.  One that verifies answers a
+ * request we did not send, since ours verify with that same key: someone
+ * forged or altered a request with our Identification - logged as
+ * tampering and counted.  Both log lines are rate-limited.
  *
  * Identification (RFC 5944 5.7), per the SA's replay mode:
  *   timestamps  reg_ntp_now() plus an offset learned from a 133 reply,
@@ -35,7 +41,9 @@
  *   nonces      the low 32 bits random for every transmission, the high 32
  *               bits the last nonce the home agent gave in an
  *               authenticated reply (random before the first one, which
- *               the HA then answers with 133 and a nonce: resync).
+ *               the HA then answers with 133 and a nonce: resync).  No
+ *               request goes out when the RNG fails: a clock value as
+ *               nonce could be guessed.
  *
  * What a denial makes us do (every code is logged with its name):
  *   69       retry at once with the Lifetime the FA's reply names
@@ -45,7 +53,7 @@
  *            reverse-tunnel denial in one attempt, or 137 in mode mc
  *            (which needs T), gives up: DENIED with `final`
  *   135, 139, 142  explained in the log, retry after MN_REG_DENIED_LONG_MS
- *   131      see AUTH_FAILED above
+ *   131      ignored, see above
  *   others   retry after MN_REG_DENIED_WAIT_MS
  * Each "at once" adjustment happens at most once per attempt.
  */
@@ -74,9 +82,8 @@
 #define MN_REG_DENIED_WAIT_MS 4000u
 /* ... after one that a retry soon will not fix (135, 139, 142). */
 #define MN_REG_DENIED_LONG_MS 30000u
-/* Retries after an unverifiable 131. */
-#define MN_REG_AUTH_RETRY_MS	 60000u
-#define MN_REG_AUTH_RETRY_MAX_MS 600000u
+/* At most one log line about ignored 131 replies in this long. */
+#define MN_REG_LOG_131_MS 10000u
 /* Re-register once this share of the granted lifetime has passed, counted
  * from when the accepted request was sent (the HA's clock started no
  * earlier), leaving a fifth for retransmissions. */
@@ -121,13 +128,12 @@ enum mn_reg_state {
 	MN_REG_REGISTERED,
 	MN_REG_RENEWING,
 	MN_REG_DEREGISTERING,
-	MN_REG_AUTH_FAILED,
 };
 
 enum mn_reg_outcome {
 	MN_REG_ACCEPTED,     /* code 0/1: lifetime granted */
 	MN_REG_DEREGISTERED, /* the HA accepted lifetime 0 */
-	MN_REG_DENIED,	     /* a denial code; retries continue unless 131 */
+	MN_REG_DENIED,	     /* a denial code; retries continue unless final */
 	MN_REG_TIMEOUT,	     /* tries spent without an accepted reply */
 	MN_REG_EXPIRED,	     /* the binding's lifetime ran out */
 };
@@ -165,25 +171,26 @@ struct mn_reg {
 	uint64_t sent_ns[MN_REG_MAX_SENT];
 	uint8_t flags_sent[MN_REG_MAX_SENT];
 	uint32_t next_wait_ms;
-	bool resynced; /* 133 already answered once in this attempt */
-	bool adj_life; /* 69 answered once */
-	bool adj_t;    /* a reverse-tunnel denial answered once */
-	bool adj_ha;   /* 136 answered once */
+	bool resynced;	      /* 133 already answered once in this attempt */
+	bool adj_life;	      /* 69 answered once */
+	bool adj_t;	      /* a reverse-tunnel denial answered once */
+	bool adj_ha;	      /* 136 answered once */
+	uint16_t fa_life_cap; /* 69 from the FA of this attempt; 0: none */
+	int8_t t_fa;	      /* T as that FA wants it: -1 no opinion */
 
 	uint64_t last_id;     /* Identification must keep increasing */
 	int64_t clock_offset; /* seconds, HA minus us, from 133 */
 	bool have_nonce;      /* nonce mode: the HA's last nonce */
 	uint32_t ha_nonce;
 
-	/* what replies taught us, for the attempts that follow */
-	struct in_addr ha;    /* home agent: conf.ha, or from a 136 */
-	uint16_t fa_life_cap; /* 69 from the FA at fa_life_addr; 0: none */
-	struct in_addr fa_life_addr;
-	int8_t t_ha; /* T as the HA wants it: -1 no opinion */
-	int8_t t_fa; /* T as the FA at t_fa_addr wants it */
-	struct in_addr t_fa_addr;
-	bool auth_latched;     /* authenticated 131: stay in AUTH_FAILED */
-	uint32_t auth_wait_ms; /* next wait after an unverifiable 131 */
+	/* what authenticated replies taught us, for the attempts that follow */
+	struct in_addr ha; /* home agent: conf.ha, or from a 136 */
+	int8_t t_ha;	   /* T as the HA wants it: -1 no opinion */
+
+	/* 131 replies ignored (see above) and their log's rate limit */
+	uint64_t unverified_131, forged_131;
+	uint64_t log_131_ns; /* monotonic: no 131 line before this */
+	unsigned log_131_quiet;
 
 	/* the binding: outlives an attempt for another CoA that fails */
 	bool have_binding;
@@ -209,8 +216,9 @@ struct mn_reg_status {
 	unsigned tries;	      /* transmissions in the current attempt */
 	int64_t clock_offset; /* seconds learned from 133 */
 	enum reg_replay_mode replay;
-	bool have_nonce;   /* nonce mode: an HA nonce is known */
-	bool auth_latched; /* AUTH_FAILED until clear_failure */
+	bool have_nonce;	 /* nonce mode: an HA nonce is known */
+	uint64_t unverified_131; /* 131s ignored: wrong key or spoofed */
+	uint64_t forged_131;	 /* 131s that verified: tampering */
 };
 
 /* -1 if the SA is unusable (reserved SPI, no key). */
@@ -220,20 +228,17 @@ int mn_reg_init(struct mn_reg *r, struct eloop *l, const struct mn_reg_conf *c,
 void mn_reg_fini(struct mn_reg *r);
 
 /* Registers t->coa (a new attempt; replaces any outstanding one).
- * -1 in AUTH_FAILED after an authenticated 131, or if the request cannot
- * be built. */
+ * -1 if the request cannot be built (or no random bytes for a nonce). */
 int mn_reg_start(struct mn_reg *r, const struct mn_reg_target *t);
 /* Back home: lifetime 0, CoA = home address (RFC 5944 3.6.1.1). */
 int mn_reg_deregister(struct mn_reg *r);
 /* Drops the outstanding request (policy REG_CANCEL); keeps a binding. */
 void mn_reg_cancel(struct mn_reg *r);
-/* A Registration Reply received on port 434 (from the HA, the FA, or
- * through the VPN).  Anything not answering our request is dropped.
+/* A Registration Reply received on port 434 from `from` (the HA, the FA,
+ * or through the VPN).  Anything not answering our request is dropped.
  * Requests go to r->ha (the configured HA until a 136 names another). */
-void mn_reg_input(struct mn_reg *r, const uint8_t *pkt, size_t len);
-/* Configuration or link changed: leave AUTH_FAILED (and take the new
- * configuration when c is not NULL). */
-void mn_reg_clear_failure(struct mn_reg *r, const struct mn_reg_conf *c);
+void mn_reg_input(struct mn_reg *r, const uint8_t *pkt, size_t len,
+		  struct in_addr from);
 
 void mn_reg_status(const struct mn_reg *r, struct mn_reg_status *st);
 const char *mn_reg_state_name(enum mn_reg_state s);

@@ -240,10 +240,13 @@ int reg_nonce_check(const struct reg_replay *st, uint64_t id)
 	return REG_ID_OK;
 }
 
-uint64_t reg_nonce_reply_id(struct reg_replay *st, uint64_t req_id,
-			    uint32_t fresh)
+void reg_nonce_set(struct reg_replay *st, uint32_t fresh)
 {
 	st->nonce = fresh;
 	st->have_nonce = true;
-	return (uint64_t)fresh << 32 | (req_id & 0xffffffffULL);
+}
+
+uint64_t reg_nonce_reply_id(const struct reg_replay *st, uint64_t req_id)
+{
+	return (uint64_t)st->nonce << 32 | (req_id & 0xffffffffULL);
 }

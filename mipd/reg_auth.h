@@ -128,9 +128,14 @@ int reg_ts_resync(uint64_t req_id, uint64_t reply_id, uint64_t now,
 bool reg_id_reply_matches(uint64_t req_id, uint64_t reply_id);
 
 /* Nonce mode (5.7.2): the request's high 32 bits must be the nonce the HA
- * gave last; the reply carries a fresh HA nonce in the high 32 bits. */
+ * gave last.  The reply carries the HA nonce the next request must use in
+ * its high 32 bits: a fresh one (reg_nonce_set) once a request used the
+ * current one up, the current one again when a request did not match - so
+ * a replayed request cannot make the HA forget the nonce its node holds. */
 int reg_nonce_check(const struct reg_replay *st, uint64_t id);
-uint64_t reg_nonce_reply_id(struct reg_replay *st, uint64_t req_id,
-			    uint32_t fresh);
+void reg_nonce_set(struct reg_replay *st, uint32_t fresh);
+/* The reply's Identification: the current nonce, the request's low half
+ * (reg_nonce_set must have been called once). */
+uint64_t reg_nonce_reply_id(const struct reg_replay *st, uint64_t req_id);
 
 #endif

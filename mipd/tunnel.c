@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/eloop.h"
 #include "common/log.h"
 #include "common/nl.h"
@@ -36,90 +37,131 @@ struct tunnel {
 
 /* ---- pure helpers ---- */
 
-static uint16_t ip_csum(const uint8_t *p, size_t len)
+/* A whole IPv4 packet whose header checksum verifies. */
+static int ip_ok(struct rbuf *r, struct ip4_view *v)
 {
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v; /* stays in network order */
+	if (ip4_parse(r, v) < 0)
+		return -1;
+	if (v->csum_ok)
+		return 0;
+	r->failed = true;
+	return -1;
 }
 
 size_t tunnel_ip_check(const uint8_t *p, size_t len)
 {
-	size_t hl, tot;
+	struct ip4_view v;
+	struct rbuf r;
 
-	if (len < TUN_IP_HDR_LEN || p[0] >> 4 != 4)
+	rb_init(&r, p, len);
+	return ip_ok(&r, &v) == 0 ? v.hlen : 0;
+}
+
+static size_t ipip_encap(uint8_t *out, size_t cap, const struct ip4_view *in,
+			 uint32_t src, uint32_t dst, uint16_t id)
+{
+	size_t tot = in->len + TUN_IP_HDR_LEN;
+	/* RFC 2003 3.1: TOS copied; 5.1: DF copied, no fragment offset */
+	uint8_t h[TUN_IP_HDR_LEN] = {0x45,
+				     in->tos,
+				     (uint8_t)(tot >> 8),
+				     (uint8_t)tot,
+				     (uint8_t)(id >> 8),
+				     (uint8_t)id,
+				     (uint8_t)((in->frag & IP4_DF) >> 8),
+				     0,
+				     TUN_OUTER_TTL,
+				     IPPROTO_IPIP};
+	uint16_t sum;
+	struct wbuf w;
+
+	if (tot > 0xffff)
 		return 0;
-	hl = (size_t)(p[0] & 0x0f) * 4;
-	tot = (size_t)p[2] << 8 | p[3];
-	if (hl < TUN_IP_HDR_LEN || hl > len || tot < hl || tot > len)
+	memcpy(h + 12, &src, 4);
+	memcpy(h + 16, &dst, 4);
+	sum = ip4_csum(h, sizeof(h));
+	h[10] = (uint8_t)(sum >> 8);
+	h[11] = (uint8_t)sum;
+	wb_init(&w, out, cap);
+	if (wb_bytes(&w, h, sizeof(h)) < 0 ||
+	    wb_bytes(&w, in->pkt, in->len) < 0)
 		return 0;
-	return ip_csum(p, hl) == 0 ? hl : 0;
+	return w.len;
 }
 
 size_t tunnel_ipip_encap(uint8_t *out, size_t cap, const uint8_t *inner,
 			 size_t len, uint32_t src, uint32_t dst, uint16_t id)
 {
-	size_t tot = len + TUN_IP_HDR_LEN;
-	uint16_t sum;
+	struct ip4_view v;
+	struct rbuf r;
 
-	if (len < TUN_IP_HDR_LEN || inner[0] >> 4 != 4 || tot > cap ||
-	    tot > 0xffff)
-		return 0;
-	out[0] = 0x45;
-	out[1] = inner[1]; /* RFC 2003 3.1: TOS copied */
-	out[2] = (uint8_t)(tot >> 8);
-	out[3] = (uint8_t)tot;
-	out[4] = (uint8_t)(id >> 8);
-	out[5] = (uint8_t)id;
-	out[6] = inner[6] & 0x40; /* RFC 2003 5.1: DF copied, no offset */
-	out[7] = 0;
-	out[8] = TUN_OUTER_TTL;
-	out[9] = IPPROTO_IPIP;
-	out[10] = out[11] = 0;
-	memcpy(out + 12, &src, 4);
-	memcpy(out + 16, &dst, 4);
-	sum = ip_csum(out, TUN_IP_HDR_LEN);
-	out[10] = (uint8_t)(sum >> 8);
-	out[11] = (uint8_t)sum;
-	memcpy(out + TUN_IP_HDR_LEN, inner, len);
-	return tot;
+	rb_init(&r, inner, len);
+	return ip4_parse(&r, &v) == 0 ? ipip_encap(out, cap, &v, src, dst, id)
+				      : 0;
 }
 
 size_t tunnel_udp_encap(uint8_t *out, size_t cap, const uint8_t *inner,
 			size_t len)
 {
-	if (len + TUN_UDP_HDR_LEN > cap)
-		return 0;
-	out[0] = MIP4_TUNNEL_DATA;
-	out[1] = MIP4_ENCAP_IPIP; /* Next Header: the inner is IPv4 */
-	out[2] = out[3] = 0;
-	memcpy(out + TUN_UDP_HDR_LEN, inner, len);
-	return len + TUN_UDP_HDR_LEN;
+	/* Next Header: the inner is IPv4 */
+	static const uint8_t h[TUN_UDP_HDR_LEN] = {MIP4_TUNNEL_DATA,
+						   MIP4_ENCAP_IPIP};
+	struct wbuf w;
+
+	wb_init(&w, out, cap);
+	wb_bytes(&w, h, sizeof(h));
+	wb_bytes(&w, inner, len);
+	return wb_ok(&w) == 0 ? w.len : 0;
 }
 
-const struct binding *tunnel_src_check(tunnel_lookup_fn lookup, void *arg,
-				       const uint8_t *inner, size_t len,
+int tunnel_ipip_decap(struct rbuf *r, struct ip4_view *outer,
+		      struct ip4_view *inner)
+{
+	/* fragments of the outer packet are reassembled by the kernel
+	 * before raw delivery, so a whole protocol-4 packet is here */
+	struct rbuf in;
+
+	if (ip_ok(r, outer) == 0 && outer->proto == IPPROTO_IPIP) {
+		in = outer->payload; /* the outer view stays whole */
+		if (ip_ok(&in, inner) == 0)
+			return 0;
+	}
+	memset(inner, 0, sizeof(*inner));
+	r->failed = true;
+	return -1;
+}
+
+int tunnel_udp_decap(struct rbuf *r, struct ip4_view *inner)
+{
+	uint8_t type, next;
+
+	/* RFC 3519 3.3: only IPv4 inside (Next Header 4) is supported */
+	rb_u8(r, &type);
+	rb_u8(r, &next);
+	rb_skip(r, 2); /* reserved */
+	if (r->failed || type != MIP4_TUNNEL_DATA || next != MIP4_ENCAP_IPIP) {
+		memset(inner, 0, sizeof(*inner));
+		r->failed = true;
+		return -1;
+	}
+	return ip_ok(r, inner);
+}
+
+bool tunnel_is_keepalive(const struct ip4_view *inner, uint32_t haa)
+{
+	uint8_t type;
+
+	return inner->proto == IPPROTO_ICMP && inner->dst == haa &&
+	       rb_left(&inner->payload) >= 8 &&
+	       rb_peek_u8(&inner->payload, &type) == 0 && type == 8 /* echo */;
+}
+
+static const struct binding *src_check(tunnel_lookup_fn lookup, void *arg,
+				       const struct ip4_view *in,
 				       uint32_t outer_src, uint16_t sport)
 {
-	const struct binding *b;
+	const struct binding *b = lookup(arg, in->src);
 
-	if (!tunnel_ip_check(inner, len))
-		return NULL;
-	b = lookup(arg, get32(inner + 12));
 	if (!b)
 		return NULL;
 	if (sport)
@@ -133,14 +175,26 @@ const struct binding *tunnel_src_check(tunnel_lookup_fn lookup, void *arg,
 		   : NULL;
 }
 
+const struct binding *tunnel_src_check(tunnel_lookup_fn lookup, void *arg,
+				       const uint8_t *inner, size_t len,
+				       uint32_t outer_src, uint16_t sport)
+{
+	struct ip4_view v;
+	struct rbuf r;
+
+	rb_init(&r, inner, len);
+	return ip_ok(&r, &v) == 0 ? src_check(lookup, arg, &v, outer_src, sport)
+				  : NULL;
+}
+
 /* ---- forward direction: TUN -> tunnel ---- */
 
 static void send_ipip(struct tunnel *t, const struct binding *b,
-		      const uint8_t *pkt, size_t len)
+		      const struct ip4_view *pkt)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET};
-	size_t n = tunnel_ipip_encap(t->out, sizeof(t->out), pkt, len,
-				     b->info.haa, b->info.coa, ++t->ip_id);
+	size_t n = ipip_encap(t->out, sizeof(t->out), pkt, b->info.haa,
+			      b->info.coa, ++t->ip_id);
 
 	to.sin_addr.s_addr = b->info.coa;
 	if (n && sendto(t->raw_fd, t->out, n, 0, (struct sockaddr *)&to,
@@ -156,7 +210,7 @@ static void send_ipip(struct tunnel *t, const struct binding *b,
 /* From the HA address the MN registered with: the NAT's mapping is for
  * that address, not for whatever source the route would pick. */
 static void send_udp(struct tunnel *t, const struct binding *b,
-		     const uint8_t *pkt, size_t len)
+		     const struct ip4_view *pkt)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET};
 	union {
@@ -173,7 +227,8 @@ static void send_udp(struct tunnel *t, const struct binding *b,
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	struct in_pktinfo pi = {.ipi_spec_dst.s_addr = b->info.haa};
 
-	iov.iov_len = tunnel_udp_encap(t->out, sizeof(t->out), pkt, len);
+	iov.iov_len =
+	    tunnel_udp_encap(t->out, sizeof(t->out), pkt->pkt, pkt->len);
 	to.sin_addr.s_addr = b->info.nat_addr;
 	to.sin_port = htons(b->info.nat_port);
 	cm->cmsg_level = IPPROTO_IP;
@@ -188,37 +243,40 @@ static void send_udp(struct tunnel *t, const struct binding *b,
 	t->st.tx_err++;
 }
 
-int tunnel_send(struct tunnel *t, const struct binding *b, const uint8_t *pkt,
-		size_t len)
+int tunnel_send(struct tunnel *t, const struct binding *b,
+		const struct ip4_view *pkt)
 {
 	uint64_t before = t->st.tx_err;
 
 	if (b->info.encap == BCACHE_ENCAP_UDP)
-		send_udp(t, b, pkt, len);
+		send_udp(t, b, pkt);
 	else
-		send_ipip(t, b, pkt, len);
+		send_ipip(t, b, pkt);
 	return t->st.tx_err == before ? 0 : -1;
 }
 
 static void forward(struct tunnel *t, const uint8_t *pkt, size_t len)
 {
 	const struct binding *b;
+	struct ip4_view v;
+	struct rbuf r;
+	uint8_t vers;
 
+	rb_init(&r, pkt, len);
 	/* the kernel also routes its own IPv6 chatter (router and listener
 	 * discovery) into an up TUN: not ours to tunnel, not an error */
-	if (len && pkt[0] >> 4 == 6)
+	if (rb_peek_u8(&r, &vers) == 0 && vers >> 4 == 6)
 		return;
-	if (!tunnel_ip_check(pkt, len)) {
+	if (ip_ok(&r, &v) < 0) {
 		t->st.tx_err++;
 		return;
 	}
-	b = t->cfg.lookup(t->cfg.arg,
-			  get32(pkt + (t->cfg.lookup_by_src ? 12 : 16)));
+	b = t->cfg.lookup(t->cfg.arg, t->cfg.lookup_by_src ? v.src : v.dst);
 	if (!b) {
 		t->st.tx_no_binding++;
 		return;
 	}
-	tunnel_send(t, b, pkt, len);
+	tunnel_send(t, b, &v);
 }
 
 /* Bounded batch: one busy tunnel must not starve registrations. */
@@ -237,25 +295,14 @@ static void on_tun(void *arg, int fd, uint32_t events)
 
 /* ---- reverse direction: tunnel -> TUN ---- */
 
-/* RFC 3519 4.9: a keepalive is an ICMP Echo Request to the home agent
- * through the UDP tunnel (inner header checked by the caller). */
-static bool is_keepalive(const uint8_t *inner, size_t len, uint32_t haa)
-{
-	size_t hl = (size_t)(inner[0] & 0x0f) * 4;
-
-	return inner[9] == IPPROTO_ICMP && len >= hl + 8 &&
-	       get32(inner + 16) == haa && inner[hl] == 8 /* echo */;
-}
-
-static void deliver(struct tunnel *t, const uint8_t *inner, size_t len,
+static void deliver(struct tunnel *t, const struct ip4_view *in,
 		    uint32_t outer_src, uint16_t sport)
 {
 	const struct binding *b = NULL;
 	bool ok = t->cfg.rx_check
-		      ? sport == 0 && tunnel_ip_check(inner, len) &&
-			    t->cfg.rx_check(t->cfg.arg, inner, len, outer_src)
-		      : (b = tunnel_src_check(t->cfg.lookup, t->cfg.arg, inner,
-					      len, outer_src, sport)) != NULL;
+		      ? sport == 0 && t->cfg.rx_check(t->cfg.arg, in, outer_src)
+		      : (b = src_check(t->cfg.lookup, t->cfg.arg, in, outer_src,
+				       sport)) != NULL;
 
 	if (!ok) {
 		t->st.rx_src_drop++;
@@ -266,9 +313,9 @@ static void deliver(struct tunnel *t, const uint8_t *inner, size_t len,
 	 * dropped above and never moves the binding, RFC 3519 6.1.2).  Our
 	 * stack answers the echo; the reply goes back through the tunnel
 	 * and keeps the NAT's mapping warm from this side too. */
-	if (sport && b && is_keepalive(inner, len, b->info.haa))
+	if (sport && b && tunnel_is_keepalive(in, b->info.haa))
 		t->st.rx_keepalive++;
-	if (write(t->tun_fd, inner, len) != (ssize_t)len) {
+	if (write(t->tun_fd, in->pkt, in->len) != (ssize_t)in->len) {
 		t->st.rx_err++;
 		return;
 	}
@@ -280,16 +327,15 @@ static void deliver(struct tunnel *t, const uint8_t *inner, size_t len,
 
 static void raw_input(struct tunnel *t, const uint8_t *p, size_t len)
 {
-	size_t hl = tunnel_ip_check(p, len);
-	size_t tot = hl ? ((size_t)p[2] << 8 | p[3]) : 0;
+	struct ip4_view outer, inner;
+	struct rbuf r;
 
-	/* fragments of the outer packet are reassembled by the kernel
-	 * before raw delivery, so a whole protocol-4 packet is here */
-	if (!hl || p[9] != IPPROTO_IPIP || tot <= hl) {
+	rb_init(&r, p, len);
+	if (tunnel_ipip_decap(&r, &outer, &inner) < 0) {
 		t->st.rx_bad++;
 		return;
 	}
-	deliver(t, p + hl, tot - hl, get32(p + 12), 0);
+	deliver(t, &inner, outer.src, 0);
 }
 
 static void on_raw(void *arg, int fd, uint32_t events)
@@ -308,13 +354,15 @@ static void on_raw(void *arg, int fd, uint32_t events)
 void tunnel_udp_input(struct tunnel *t, const uint8_t *msg, size_t len,
 		      uint32_t src, uint16_t sport)
 {
-	/* RFC 3519 3.3: only IPv4 inside (Next Header 4) is supported */
-	if (len <= TUN_UDP_HDR_LEN || msg[0] != MIP4_TUNNEL_DATA ||
-	    msg[1] != MIP4_ENCAP_IPIP || sport == 0) {
+	struct ip4_view inner;
+	struct rbuf r;
+
+	rb_init(&r, msg, len);
+	if (sport == 0 || tunnel_udp_decap(&r, &inner) < 0) {
 		t->st.rx_bad++;
 		return;
 	}
-	deliver(t, msg + TUN_UDP_HDR_LEN, len - TUN_UDP_HDR_LEN, src, sport);
+	deliver(t, &inner, src, sport);
 }
 
 /* ---- setup ---- */

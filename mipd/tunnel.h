@@ -27,7 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/buf.h"
 #include "mipd/bcache.h"
+#include "mipd/ip4.h"
 
 struct eloop;
 struct tunnel;
@@ -56,8 +58,9 @@ struct tunnel_cfg {
 	bool lookup_by_src;
 	/* Replaces tunnel_src_check() on decapsulation when set: the FA
 	 * accepts inner packets *to* an active visitor from that visitor's
-	 * home agent (RFC 5944 4.2.2).  True = write to the TUN. */
-	bool (*rx_check)(void *arg, const uint8_t *inner, size_t len,
+	 * home agent (RFC 5944 4.2.2).  inner is a checked IPv4 packet.
+	 * True = write to the TUN. */
+	bool (*rx_check)(void *arg, const struct ip4_view *inner,
 			 uint32_t outer_src);
 };
 
@@ -83,11 +86,11 @@ const struct tunnel_stats *tunnel_stats(const struct tunnel *t);
 int tunnel_route_add(struct tunnel *t, uint32_t hoa);
 int tunnel_route_del(struct tunnel *t, uint32_t hoa);
 
-/* Sends the IPv4 packet pkt through b's tunnel (IP-in-IP to the care-of
- * address or IP-in-UDP to the NAT), as for a packet read from the TUN.
- * 0 or -1 (counted in tx_err). */
-int tunnel_send(struct tunnel *t, const struct binding *b, const uint8_t *pkt,
-		size_t len);
+/* Sends the IPv4 packet pkt (from ip4_parse) through b's tunnel (IP-in-IP
+ * to the care-of address or IP-in-UDP to the NAT), as for a packet read
+ * from the TUN.  0 or -1 (counted in tx_err). */
+int tunnel_send(struct tunnel *t, const struct binding *b,
+		const struct ip4_view *pkt);
 
 /* A tunnel data message (type 4) that reached the HA's 434 socket from
  * src:sport (port in host order). */
@@ -98,17 +101,28 @@ void tunnel_udp_input(struct tunnel *t, const uint8_t *msg, size_t len,
 
 /* RFC 2003 3.1: outer header src -> dst, protocol 4, TTL TUN_OUTER_TTL,
  * TOS and DF copied from the inner header, checksum filled; the inner
- * packet follows unchanged.  Total length, or 0 if inner is not IPv4 or
- * out is too small. */
+ * packet (its total length's worth) follows unchanged.  Total length, or 0
+ * if inner is not an IPv4 packet (ip4_parse) or out is too small. */
 size_t tunnel_ipip_encap(uint8_t *out, size_t cap, const uint8_t *inner,
 			 size_t len, uint32_t src, uint32_t dst, uint16_t id);
 /* RFC 3519 3.3 header + inner into out; total length or 0. */
 size_t tunnel_udp_encap(uint8_t *out, size_t cap, const uint8_t *inner,
 			size_t len);
 
-/* A well-formed IPv4 header at p (version, IHL, total length within len,
- * header checksum).  Returns the header length, or 0. */
+/* A well-formed IPv4 header at p (ip4_parse, and the header checksum).
+ * Returns the header length, or 0. */
 size_t tunnel_ip_check(const uint8_t *p, size_t len);
+
+/* Decapsulation: 0 with *inner a whole IPv4 packet whose checksum
+ * verifies, or -1 (r failed).  Bytes after the inner packet are ignored.
+ * RFC 2003: r holds an IPv4 packet (checksum verified) of protocol 4. */
+int tunnel_ipip_decap(struct rbuf *r, struct ip4_view *outer,
+		      struct ip4_view *inner);
+/* RFC 3519 3.3: r holds a tunnel data message, Next Header 4 (IPv4). */
+int tunnel_udp_decap(struct rbuf *r, struct ip4_view *inner);
+/* RFC 3519 4.9: a keepalive is an ICMP Echo Request to the home agent
+ * haa through the UDP tunnel. */
+bool tunnel_is_keepalive(const struct ip4_view *inner, uint32_t haa);
 
 /* RFC 3024 5.2: the inner source must be a home address whose binding's
  * care-of (IP-in-IP) or NAT address and port (IP-in-UDP, sport != 0)

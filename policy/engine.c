@@ -9,10 +9,6 @@
 
 #include "policy/policy.h"
 
-/* RFC 5944 3.4 code 131, "mobile node failed authentication".  Spelled
- * here so the policy library does not depend on mipd's headers. */
-#define CODE_MN_AUTH_FAILED 131
-
 #define RETRY_MS_DEFAULT 30000u
 
 /* RFC 5944 2.3.1: a sequence number that falls back below 256 means the
@@ -172,7 +168,7 @@ static void send_direct(struct policy *p, struct out *o, const char *why)
 {
 	struct policy_action *a;
 
-	if (p->auth_failed || p->at_home || (!p->have_fa && !p->have_addr))
+	if (p->at_home || (!p->have_fa && !p->have_addr))
 		return;
 	a = emit(o, POLICY_ACT_SEND_RRQ_DIRECT, why);
 	a->ifindex = p->ifindex;
@@ -186,7 +182,7 @@ static void send_direct(struct policy *p, struct out *o, const char *why)
 /* Seed 002 3.4.2 step 4: register through the VPN, TIA as CoA. */
 static void send_vpn(struct policy *p, struct out *o, const char *why)
 {
-	if (p->auth_failed || p->vpn != PVPN_UP)
+	if (p->vpn != PVPN_UP)
 		return;
 	emit(o, POLICY_ACT_SEND_RRQ_VIA_VPN, why)->coa = p->tun.tia;
 	set_pending(p, POLICY_PATH_VPN, p->tun.tia, false);
@@ -305,12 +301,11 @@ static void on_link_down(struct policy *p, struct out *o,
 	lose_attachment(p, o, "link down");
 }
 
-/* Link change: a wrong key may have been fixed with the link (another
- * profile), so the 131 latch goes. */
+/* Nothing to do yet: the addresses and advertisements on the link come
+ * as their own events. */
 static void on_link_up(struct policy *p, struct out *o,
 		       const struct policy_ev *ev)
 {
-	p->auth_failed = false;
 }
 
 /* --- agent advertisements ---------------------------------------------- */
@@ -324,16 +319,47 @@ static bool new_prefix(const struct policy *p, const struct policy_adv *adv)
 		!same_addr(p->fa_prefix, adv->prefix));
 }
 
-/* Another agent on the link of ours, with our agent's prefix: the node
- * did not move, and switching agents would only cost a registration. */
-static bool other_agent_same_prefix(const struct policy *p,
+static bool our_agent(const struct policy *p, const struct policy_ev *ev)
+{
+	return p->have_fa && p->ifindex == ev->ifindex &&
+	       same_addr(p->fa_addr, ev->adv.fa_addr);
+}
+
+/* RFC 5944 2.4.2.1: our agent is there until its lifetime passes. */
+static void agent_heard(struct policy *p, struct out *o,
+			const struct policy_adv *adv)
+{
+	p->other_advs = 0;
+	timer_req(o, POLICY_TIMER_AGENT, (uint32_t)adv->lifetime * 1000u,
+		  "foreign agent advertisement lifetime");
+}
+
+/* Another agent on the link of ours, with our agent's prefix, while ours
+ * is still heard: switching would only cost a registration.  The same
+ * prefix is no proof that we did not move (agents of one subnet may cover
+ * different cells, RFC 5944 Appendix E), so once ours has been silent for
+ * POLICY_OTHER_ADV_MAX of the other's advertisements, the other wins. */
+static bool other_agent_same_prefix(struct policy *p,
 				    const struct policy_ev *ev)
 {
 	const struct policy_adv *adv = &ev->adv;
 
-	return p->have_fa && p->ifindex == ev->ifindex &&
-	       !same_addr(p->fa_addr, adv->fa_addr) && p->fa_has_prefix &&
-	       adv->has_prefix && !new_prefix(p, adv);
+	if (!p->have_fa || p->ifindex != ev->ifindex ||
+	    same_addr(p->fa_addr, adv->fa_addr) || !p->fa_has_prefix ||
+	    !adv->has_prefix || new_prefix(p, adv))
+		return false;
+	return ++p->other_advs <= POLICY_OTHER_ADV_MAX;
+}
+
+/* RFC 5944 2.1.1: a busy agent registers nobody new, but it is alive:
+ * ours keeps its place (its sequence number is left alone, so a reboot
+ * while busy still shows once it is not). */
+static void on_busy_agent(struct policy *p, struct out *o,
+			  const struct policy_ev *ev)
+{
+	if (our_agent(p, ev) && same_addr(p->fa_coa, ev->adv.coa) &&
+	    !new_prefix(p, &ev->adv))
+		agent_heard(p, o, &ev->adv);
 }
 
 static void on_agent_adv(struct policy *p, struct out *o,
@@ -348,6 +374,10 @@ static void on_agent_adv(struct policy *p, struct out *o,
 	}
 	if (!adv->fa || (p->at_home && p->ifindex == ev->ifindex))
 		return;
+	if (adv->busy) {
+		on_busy_agent(p, o, ev);
+		return;
+	}
 	if (other_agent_same_prefix(p, ev))
 		return; /* RFC 5944 2.4.2.2: no move, keep our agent */
 	fresh = !p->have_fa || p->ifindex != ev->ifindex ||
@@ -366,9 +396,7 @@ static void on_agent_adv(struct policy *p, struct out *o,
 	p->fa_has_prefix = adv->has_prefix;
 	p->fa_prefix = adv->prefix;
 	p->fa_plen = adv->plen;
-	/* RFC 5944 2.4.2.1: the agent is gone once its lifetime passes. */
-	timer_req(o, POLICY_TIMER_AGENT, (uint32_t)adv->lifetime * 1000u,
-		  "foreign agent advertisement lifetime");
+	agent_heard(p, o, adv);
 	if (fresh)
 		send_direct(p, o, "foreign agent found: trusted-network probe");
 	else if (rebooted)
@@ -436,24 +464,13 @@ static void on_reg_reply(struct policy *p, struct out *o,
 
 	if (!is_pending(p, r))
 		return;
-	if (r->code == CODE_MN_AUTH_FAILED && r->authenticated) {
-		/* The HA has our key and refuses us on every path: no RRQ
-		 * until the link or the configuration changes, and no mode
-		 * change either. */
-		p->pending.active = false;
-		p->auth_failed = true;
-		p->trust = TRUST_UNKNOWN;
-		return;
-	}
 	if (r->accepted) {
 		on_accepted(p, o, r);
 		return;
 	}
-	/* An unverifiable 131 could be spoofed: mn_reg retries it on a
-	 * long backoff, and its answer comes as a reply to this request.
-	 * Other denials decide nothing either: mn_reg backs off and
-	 * retries, and reports a timeout when its tries are spent - unless
-	 * it gave up, which only time can fix. */
+	/* Denials decide nothing: mn_reg backs off and retries, and reports
+	 * a timeout when its tries are spent - unless it gave up, which
+	 * only time can fix. */
 	if (r->final) {
 		p->pending.active = false;
 		arm_retry(p, o, "registration refused: retry later");
@@ -576,7 +593,6 @@ void policy_init(struct policy *p, const struct policy_conf *conf)
 void policy_reconfigure(struct policy *p, const struct policy_conf *conf)
 {
 	p->conf = *conf;
-	p->auth_failed = false;
 }
 
 typedef void (*handler)(struct policy *p, struct out *o,

@@ -20,16 +20,20 @@
  *     deregister, mode home.
  *   - FA discovery and DHCP run in parallel; whichever yields a care-of
  *     address first is used, and an FA found later is preferred (3.2).
- *   - Only replies decide trust; hints never do.  An authenticated 131
- *     (the HA has our key and refuses it) stops registrations until the
- *     link or configuration changes, so a refused node does not flap
- *     between modes.  An unverifiable 131 (wrong key, or spoofed) stops
- *     nothing: mn_reg retries it on a long backoff, the engine waits.
+ *   - Only authenticated replies decide trust; hints never do.  mn_reg
+ *     drops what does not verify, 131 included (RFC 5944 3.6.2.1), so a
+ *     wrong MN-HA key ends in REG_TIMEOUT like a silent HA: untrusted,
+ *     the VPN.  Nothing latches: whoever sees one request must not be
+ *     able to stop the node.
  *   - A denial that ends mn_reg's attempt (final: e.g. the T bit both
  *     ways refused) arms the retry timer.
- *   - Movement (RFC 5944 2.4.2.2): an advertisement from another agent
- *     with the same network prefix (Prefix-Lengths) is no move; a new
- *     prefix is.
+ *   - Movement (RFC 5944 2.4.2.1/2.4.2.2): our agent is there while its
+ *     advertisements come within their lifetime; a new prefix is a move.
+ *     Another agent with our agent's prefix is no move while ours is
+ *     still heard (POLICY_OTHER_ADV_MAX of its advertisements in a row
+ *     without one of ours say ours is not), and a move after that.
+ *   - A busy foreign agent (B bit) takes no new registration, but its
+ *     advertisements keep it alive for its visitors (RFC 5944 2.1.1).
  *
  * The engine owns no timers: it asks for them with POLICY_ACT_TIMER and is
  * told with POLICY_EV_TIMER.  Addresses are IPv4 in network byte order.
@@ -93,6 +97,7 @@ struct policy_adv {
 	bool has_prefix;       /* Prefix-Lengths extension present */
 	struct in_addr prefix; /* network prefix of the agent's address */
 	uint8_t plen;
+	bool busy; /* FA with the B bit: no new registrations */
 };
 
 struct policy_reply {
@@ -148,6 +153,10 @@ struct policy_action {
 	const char *why; /* static text for the log */
 };
 
+/* Advertisements from another agent with our agent's prefix, in a row
+ * without one of ours, after which ours counts as no longer heard. */
+#define POLICY_OTHER_ADV_MAX 3
+
 /* At most this many actions come out of one event. */
 #define POLICY_MAX_ACTIONS 8
 
@@ -185,7 +194,6 @@ struct policy {
 	struct policy_conf conf;
 	enum access_mode mode;
 	enum policy_trust trust;
-	bool auth_failed; /* authenticated 131: no RRQ until link/config */
 	bool at_home;
 	int ifindex; /* the link we are attached through */
 
@@ -198,6 +206,7 @@ struct policy {
 	bool fa_has_prefix; /* its Prefix-Lengths (RFC 5944 2.4.2.2) */
 	struct in_addr fa_prefix;
 	uint8_t fa_plen;
+	unsigned other_advs; /* same-prefix ones from others since ours */
 
 	enum policy_vpn_state vpn;
 	struct policy_vpn tun;	       /* valid when vpn == PVPN_UP/IDLE */
@@ -209,7 +218,7 @@ struct policy {
 };
 
 void policy_init(struct policy *p, const struct policy_conf *conf);
-/* Configuration reload: clears the 131 latch. */
+/* Configuration reload. */
 void policy_reconfigure(struct policy *p, const struct policy_conf *conf);
 
 /* Feeds one event; writes the resulting actions to out[0..max) in the

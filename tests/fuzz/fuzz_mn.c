@@ -1,6 +1,7 @@
 /*
  * fuzz_mn.c - the mobile node's inputs on arbitrary bytes: Registration
- * Replies into the registration state machine (mn_reg_input) and Agent
+ * Replies into the registration state machine (mn_reg_input, from the
+ * foreign agent of the attempt, so its own denials are reachable) and Agent
  * Advertisements into the policy engine (mn_agent_input).
  *
  * Two state machines, one with timestamps and one with nonces, always
@@ -112,8 +113,8 @@ static void start(struct mn_reg *r, uint8_t flags)
 	t.fa = t.coa;
 	if (t.path == MN_REG_HOME)
 		mn_reg_deregister(r);
-	else if (mn_reg_start(r, &t) < 0)
-		mn_reg_clear_failure(r, NULL);
+	else
+		mn_reg_start(r, &t);
 }
 
 /* A reply to the request that is out, fields and extensions from data. */
@@ -141,7 +142,7 @@ static void crafted(struct mn_reg *r, uint64_t id, const uint8_t *d, size_t n,
 	if (signed_)
 		reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, &r->conf.sa);
 	if (reg_build_end(&b, &len) == REG_OK)
-		mn_reg_input(r, buf, len);
+		mn_reg_input(r, buf, len, r->target.fa);
 }
 
 static void fire(struct timer *t)
@@ -168,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		start(r, flags);
 	switch (flags & 3) {
 	case 0:
-		mn_reg_input(r, data + 1, size - 1);
+		mn_reg_input(r, data + 1, size - 1, r->target.fa);
 		break;
 	case 1:
 		crafted(r, last_id[i], data + 1, size - 1, flags & 8);

@@ -41,11 +41,12 @@
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
 
-#define FA_PORT 4341
-#define HA_PORT 4342
-#define MN_PORT 40000
-#define HOA	"10.10.0.100"
-#define HA_ADDR "10.40.0.1" /* the "home agent", on lo */
+#define FA_PORT	 4341
+#define HA_PORT	 4342
+#define MN_PORT	 40000
+#define HOA	 "10.10.0.100"
+#define HA_ADDR	 "10.40.0.1" /* the "home agent", on lo */
+#define HA2_ADDR "10.40.0.2" /* another one (after a 136) */
 
 static bool have_ns;
 static uint8_t fa_mac[6], mn_mac[6];
@@ -86,7 +87,7 @@ static int make_link(void)
 {
 	return system("ip link add fal type veth peer name mnl && "
 		      "ip link set lo up && ip addr add " HA_ADDR
-		      "/32 dev lo && "
+		      "/32 dev lo && ip addr add " HA2_ADDR "/32 dev lo && "
 		      "ip link set fal up && "
 		      "ip link set mnl up && "
 		      "ip addr add 10.30.0.1/24 dev fal && "
@@ -111,15 +112,20 @@ static int open_mn(void)
 	return fd;
 }
 
-static int open_ha(void)
+static int open_ha_at(const char *addr)
 {
 	struct sockaddr_in me = {.sin_family = AF_INET,
 				 .sin_port = htons(HA_PORT)};
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
-	me.sin_addr.s_addr = ip(HA_ADDR);
+	me.sin_addr.s_addr = ip(addr);
 	bind(fd, (struct sockaddr *)&me, sizeof(me));
 	return fd;
+}
+
+static int open_ha(void)
+{
+	return open_ha_at(HA_ADDR);
 }
 
 static void fx_conf(struct fx *f, uint32_t adv_ms)
@@ -488,10 +494,14 @@ static size_t next_adv(struct fx *f, struct reg_adv *a, uint8_t *buf,
 static void advertisement(void **state)
 {
 	struct fx *f = *state;
+	struct agent_adv_cfg c;
+	struct agent_adv x;
 	struct reg_adv a, b;
 	uint8_t buf[1500];
+	uint64_t t0;
 
-	assert_true(next_adv(f, &a, buf, 500) > 0);
+	/* the first went out before our socket: the next, within 1.25 s */
+	assert_true(next_adv(f, &a, buf, 1500) > 0);
 	assert_int_equal(buf[8], 1); /* TTL */
 	assert_int_equal(a.code, MIP4_ADV_CODE_ROUTER);
 	assert_int_equal(a.flags, MIP4_ADV_F | MIP4_ADV_T);
@@ -502,9 +512,22 @@ static void advertisement(void **state)
 	assert_true(a.has_prefix);
 	assert_int_equal(a.prefix_len[0], 24);
 	assert_int_equal(a.reg_lifetime, 1800);
-	assert_int_equal(a.lifetime, 1); /* 3 x 100 ms, rounded up */
+	/* 100 ms is below RFC 5944 2.3.1's one per second: 3 x 1 s */
+	assert_int_equal(a.lifetime, 3);
+	/* ... and the next comes after 1 s (jittered upward), not 100 ms */
+	t0 = mono_ns();
+	assert_int_equal(next_adv(f, &b, buf, 900), 0);
 	assert_true(next_adv(f, &b, buf, 500) > 0);
+	assert_true(mono_ns() - t0 >= 990 * NS_PER_MS);
 	assert_int_equal(b.seq, a.seq + 1);
+	/* prefix_lengths = false: no Prefix-Lengths (RFC 5944 Appendix E) */
+	f->conf.prefix_lengths = false;
+	fa_adv_cfg(f->fa, &c);
+	agent_adv_init(&x);
+	x.cfg = c;
+	agent_adv_fill(&x, &a);
+	assert_false(a.has_prefix);
+	f->conf.prefix_lengths = true;
 }
 
 static void solicitation(void **state)
@@ -514,18 +537,43 @@ static void solicitation(void **state)
 	uint8_t sol[8] = {MIP4_ICMP_ROUTER_SOL}, pkt[64], buf[1500];
 	struct reg_adv a;
 	uint16_t c = reg_icmp_checksum(sol, sizeof(sol));
+	char cmd[160];
+	uint64_t t0;
 	size_t n;
 
 	/* one was sent at start (seq 0), the next is 10 s away */
+	t0 = f->fa->adv.last_mcast_ns;
+	assert_true(t0 > 0);
 	assert_int_equal(next_adv(f, &a, buf, 200), 0);
 	sol[2] = (uint8_t)(c >> 8);
 	sol[3] = (uint8_t)c;
+	/* from a home address: not on our link, so multicast - but no
+	 * sooner than 1 s after the last one (RFC 5944 2.3.1) */
 	n = ip_packet(pkt, IPPROTO_ICMP, ip(HOA), ip("224.0.0.2"), 0, 0, sol,
 		      sizeof(sol));
 	mn_send(f, pkt, n, dmac);
-	assert_true(next_adv(f, &a, buf, 100) > 0);
+	mn_send(f, pkt, n, dmac);
+	assert_true(next_adv(f, &a, buf, 1500) > 0);
+	assert_true(f->fa->adv.last_mcast_ns - t0 >= 1000 * NS_PER_MS);
+	assert_true(f->fa->adv.last_mcast_ns - t0 < 1100 * NS_PER_MS);
+	assert_int_equal(buf[16], 224);
 	assert_int_equal(a.seq, 1);
-	assert_int_equal(fa_stats(f->fa)->sol_rx, 1);
+	assert_int_equal(next_adv(f, &a, buf, 300), 0); /* one for both */
+	assert_int_equal(fa_stats(f->fa)->sol_rx, 2);
+	/* from an address on the link: answered at once, by unicast */
+	snprintf(cmd, sizeof(cmd),
+		 "ip neigh replace 10.30.0.77 lladdr "
+		 "%02x:%02x:%02x:%02x:%02x:%02x dev fal nud permanent",
+		 mn_mac[0], mn_mac[1], mn_mac[2], mn_mac[3], mn_mac[4],
+		 mn_mac[5]);
+	assert_int_equal(system(cmd), 0);
+	n = ip_packet(pkt, IPPROTO_ICMP, ip("10.30.0.77"), ip("224.0.0.2"), 0,
+		      0, sol, sizeof(sol));
+	mn_send(f, pkt, n, dmac);
+	assert_true(next_adv(f, &a, buf, 100) > 0);
+	assert_memory_equal(buf + 16, &(uint32_t){ip("10.30.0.77")}, 4);
+	assert_int_equal(a.seq, 2);
+	assert_int_equal(system("ip neigh del 10.30.0.77 dev fal"), 0);
 }
 
 static void relay_and_accept(void **state)
@@ -650,6 +698,73 @@ static void deregistration(void **state)
 	assert_false(has_route());
 }
 
+/* An active visitor registering with another home agent (after a 136):
+ * the pending request's HA is the one ICMP errors and 78 name, and it
+ * becomes the visitor's HA (tunnel peer) once it accepts. */
+static void new_home_agent(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = {.lifetime = 600, .ha = HA2_ADDR};
+	struct fa_visitor_info vi;
+	uint8_t req[256], got[512], rep[256];
+	struct reg_msg m;
+	struct sockaddr_in to = {.sin_family = AF_INET};
+	uint32_t from;
+	uint16_t port;
+	size_t len, glen = 0;
+	int ha2;
+
+	register_ok(f, 600, 0);
+	/* nobody on the new HA's port: its ICMP error counts (82) */
+	len = build_rrq(f, &q, req, sizeof(req));
+	mn_request(f, req, len);
+	assert_int_equal(mn_reply(f, got, &glen), MIP4_FA_HA_PORT_UNREACH);
+	assert_int_equal(reg_parse_reply(&m, got, glen), REG_OK);
+	assert_int_equal(m.rp.ha.s_addr, ip(HA2_ADDR));
+	assert_true(fa_visitor_get(f->fa, ip(HOA), &vi));
+	assert_true(vi.active);
+	assert_int_equal(vi.ha, ip(HA_ADDR)); /* still the old one */
+	/* the new HA is silent: 78 names it */
+	ha2 = open_ha_at(HA2_ADDR);
+	assert_true(ha2 >= 0);
+	len = build_rrq(f, &q, req, sizeof(req));
+	mn_request(f, req, len);
+	assert_int_equal(mn_reply(f, got, &glen), MIP4_FA_REG_TIMEOUT);
+	assert_int_equal(reg_parse_reply(&m, got, glen), REG_OK);
+	assert_int_equal(m.rp.ha.s_addr, ip(HA2_ADDR));
+	/* it accepts: the visitor's HA (the tunnel's peer) changes */
+	len = build_rrq(f, &q, req, sizeof(req));
+	mn_request(f, req, len);
+	for (int i = 0; i < 200; i++) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		ssize_t k;
+
+		eloop_run_once(f->l, 5);
+		k = recvfrom(ha2, got, sizeof(got), 0, (struct sockaddr *)&sin,
+			     &sl);
+		if (k > 0) {
+			port = ntohs(sin.sin_port);
+			break;
+		}
+		port = 0;
+	}
+	assert_true(port > 0);
+	len = build_rrp(0, 600, f->id, rep, sizeof(rep));
+	to.sin_port = htons(port);
+	to.sin_addr.s_addr = ip("10.30.0.1");
+	assert_int_equal(
+	    sendto(ha2, rep, len, 0, (struct sockaddr *)&to, sizeof(to)),
+	    (ssize_t)len);
+	assert_int_equal(mn_reply(f, NULL, NULL), 0);
+	assert_true(fa_visitor_get(f->fa, ip(HOA), &vi));
+	assert_true(vi.active);
+	assert_int_equal(vi.ha, ip(HA2_ADDR));
+	assert_int_equal(fa_find(f->fa, ip(HOA))->b.info.coa, ip(HA2_ADDR));
+	close(ha2);
+	(void)from;
+}
+
 static void data_path(void **state)
 {
 	struct fx *f = *state;
@@ -762,6 +877,35 @@ static void fa_conf_home_agents(void **state)
 			 1);
 	assert_non_null(strstr(err, ":2:"));
 	assert_non_null(strstr(err, "IPv4 address or prefix"));
+	mipd_conf_free(&mc);
+}
+
+/* RFC 5944 2.3.1: adv_lifetime at least 3 x advertise_interval, with the
+ * line; Prefix-Lengths on unless switched off. */
+static void fa_conf_adv(void **state)
+{
+	struct mipd_conf mc;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(load_fa_conf("fa = {\n  advertise_interval = 2;\n"
+				      "  adv_lifetime = 5;\n};\n",
+				      &mc, err, sizeof(err)),
+			 1);
+	assert_non_null(strstr(err, ":3: 'adv_lifetime' (5 s) is shorter "
+				    "than 3 x 'advertise_interval' (2 s): use "
+				    "at least 6"));
+	mipd_conf_free(&mc);
+	assert_int_equal(load_fa_conf("fa = { advertise_interval = 2; "
+				      "adv_lifetime = 6; };\n",
+				      &mc, err, sizeof(err)),
+			 0);
+	assert_true(mc.fa.prefix_lengths);
+	mipd_conf_free(&mc);
+	assert_int_equal(load_fa_conf("fa = { prefix_lengths = false; };\n",
+				      &mc, err, sizeof(err)),
+			 0);
+	assert_false(mc.fa.prefix_lengths);
 	mipd_conf_free(&mc);
 }
 
@@ -1003,6 +1147,7 @@ int main(void)
 	    T(wrong_id_ignored_then_timeout),
 	    T(expiry_cleans_up),
 	    T(deregistration),
+	    T(new_home_agent),
 	    T(data_path),
 	    T(visitors_json),
 	    T(relay_unreachable),
@@ -1015,6 +1160,7 @@ int main(void)
 	    cmocka_unit_test(fa_codes),
 	    cmocka_unit_test(unreach_codes),
 	    cmocka_unit_test(fa_conf_home_agents),
+	    cmocka_unit_test(fa_conf_adv),
 	};
 	int rc;
 

@@ -7,6 +7,8 @@
  * check; and the compact SA table (key arena, keys of any length) through
  * the whole request path without sockets.
  */
+/* RAND_set_rand_method: a failing RNG in a test below */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 #include <errno.h>
 #include <net/ethernet.h>
 #include <netpacket/packet.h>
+#include <openssl/rand.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -649,6 +652,79 @@ static void nonce_replies(void **state)
 	f->conf.replay = REG_REPLAY_TIMESTAMP;
 }
 
+/* RFC 5944 5.7.2: a replayed request (its nonce spent) is answered with
+ * the nonce in force, which stays: replays cannot rotate the nonce away
+ * from the node, whose next request still goes through. */
+static void nonce_replay_keeps_nonce(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = {.hoa = "10.10.0.100",
+			.coa = "10.20.0.5",
+			.lifetime = 60,
+			.key = "mn1-secret-key",
+			.id = 0x1111111122222222ULL};
+	uint8_t reply[512];
+	struct reg_msg m;
+	uint32_t nonce;
+
+	f->conf.replay = REG_REPLAY_NONCE;
+	restart(f, false);
+	assert_int_equal(handle(f, &q, 0, &m, reply), MIP4_HA_ID_MISMATCH);
+	q.id = (m.rp.id & 0xffffffff00000000ULL) | 0x33333333u;
+	assert_int_equal(handle(f, &q, 0, &m, reply), MIP4_ACCEPTED);
+	nonce = (uint32_t)(m.rp.id >> 32);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(handle(f, &q, 0, &m, reply),
+				 MIP4_HA_ID_MISMATCH);
+		assert_int_equal((uint32_t)(m.rp.id >> 32), nonce);
+		assert_int_equal((uint32_t)m.rp.id, 0x33333333u);
+	}
+	q.id = (uint64_t)nonce << 32 | 0x44444444u;
+	assert_int_equal(handle(f, &q, 0, &m, reply), MIP4_ACCEPTED);
+	assert_int_not_equal((uint32_t)(m.rp.id >> 32), nonce);
+	f->conf.replay = REG_REPLAY_TIMESTAMP;
+}
+
+static int rand_fail_bytes(unsigned char *buf, int num)
+{
+	(void)buf, (void)num;
+	return 0;
+}
+
+static int rand_fail_status(void)
+{
+	return 0;
+}
+
+static const RAND_METHOD rand_failing = {.bytes = rand_fail_bytes,
+					 .status = rand_fail_status};
+
+/* No random bytes: no guessable nonce either, the request is refused
+ * (128) and the nonce stays. */
+static void nonce_without_rng(void **state)
+{
+	struct fx *f = *state;
+	struct rrq q = {.hoa = "10.10.0.100",
+			.coa = "10.20.0.5",
+			.lifetime = 60,
+			.key = "mn1-secret-key",
+			.id = 0x1111111122222222ULL};
+	uint8_t reply[512];
+	struct reg_msg m;
+	int code;
+
+	f->conf.replay = REG_REPLAY_NONCE;
+	restart(f, false);
+	assert_int_equal(RAND_set_rand_method(&rand_failing), 1);
+	code = handle(f, &q, 0, &m, reply);
+	RAND_set_rand_method(NULL);
+	assert_int_equal(code, MIP4_HA_UNSPECIFIED);
+	assert_null(bcache_lookup(ha_bcache(f->ha), ip("10.10.0.100")));
+	/* with the RNG back, the usual first 133 */
+	assert_int_equal(handle(f, &q, 0, &m, reply), MIP4_HA_ID_MISMATCH);
+	f->conf.replay = REG_REPLAY_TIMESTAMP;
+}
+
 /* ---- the home link: broadcasts (B bit) and advertisements ---- */
 
 #define HL	"hal" /* the HA's home link, 10.10.0.2/24 */
@@ -868,9 +944,10 @@ static void multicast_when_enabled(void **state)
 	close(peer);
 }
 
-/* The next ICMP advertisement on the home link within ms. */
-static bool next_adv(struct fx *f, int peer, struct reg_adv *a,
-		     struct in_addr *src, int ms)
+/* The next ICMP advertisement on the home link within ms; *dst its IP
+ * destination. */
+static bool next_adv_dst(struct fx *f, int peer, struct reg_adv *a,
+			 struct in_addr *src, struct in_addr *dst, int ms)
 {
 	uint64_t end = mono_ns() + (uint64_t)ms * 1000000;
 	uint8_t buf[1500];
@@ -886,26 +963,48 @@ static bool next_adv(struct fx *f, int peer, struct reg_adv *a,
 			assert_int_equal(
 			    reg_adv_parse(a, buf + 20, (size_t)n - 20), REG_OK);
 			memcpy(&src->s_addr, buf + 12, 4);
+			memcpy(&dst->s_addr, buf + 16, 4);
 			return true;
 		}
 	}
 	return false;
 }
 
-static void ha_advertises(void **state)
+static bool next_adv(struct fx *f, int peer, struct reg_adv *a,
+		     struct in_addr *src, int ms)
+{
+	struct in_addr dst;
+
+	return next_adv_dst(f, peer, a, src, &dst, ms);
+}
+
+/* An Agent Solicitation from src onto the home link. */
+static void solicit(int peer, const char *src)
 {
 	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-	struct fx *f = *state;
-	struct mn_conf mc = {.ha.s_addr = ip("10.10.0.2")};
 	uint8_t sol[8] = {MIP4_ICMP_ROUTER_SOL}, pkt[64];
+	uint16_t c = reg_icmp_checksum(sol, sizeof(sol));
+	size_t n = ip_pkt(pkt, src, "255.255.255.255", IPPROTO_ICMP,
+			  (const uint8_t[8]){0});
+
+	sol[2] = (uint8_t)(c >> 8);
+	sol[3] = (uint8_t)c;
+	memcpy(pkt + 20, sol, sizeof(sol));
+	peer_send(peer, pkt, n, bcast);
+}
+
+static void ha_advertises(void **state)
+{
+	struct fx *f = *state;
+	struct in_addr ha = {.s_addr = ip("10.10.0.2")};
 	struct reg_adv a;
 	struct policy_ev ev;
-	struct in_addr src;
+	struct in_addr src, dst;
 	int peer = peer_socket();
-	uint16_t c = reg_icmp_checksum(sol, sizeof(sol)), seq;
-	size_t n;
+	uint16_t seq;
 
-	assert_true(next_adv(f, peer, &a, &src, 600));
+	/* the first went out before our socket: the next, within 1.25 s */
+	assert_true(next_adv(f, peer, &a, &src, 1500));
 	/* RFC 5944 2.1: H, no care-of address, code 16, never a default
 	 * router; the home prefix in Prefix-Lengths */
 	assert_int_equal(src.s_addr, ip("10.10.0.2"));
@@ -918,23 +1017,58 @@ static void ha_advertises(void **state)
 	assert_true(a.has_prefix);
 	assert_int_equal(a.prefix_len[0], 24);
 	assert_int_equal(a.reg_lifetime, HA_MAX_LIFETIME_DEFAULT);
-	assert_int_equal(a.lifetime, 1); /* 3 x 200 ms, rounded up */
+	/* 200 ms is below the 1/s limit: 3 x 1 s */
+	assert_int_equal(a.lifetime, 3);
 	/* the mobile node takes it for "at home" */
-	assert_true(mn_adv_event(&mc, &a, src, 7, &ev));
+	assert_true(mn_adv_event(ha, &a, src, 7, &ev));
 	assert_true(ev.adv.home);
 	assert_false(ev.adv.fa);
-	/* a solicitation is answered at once */
+	/* a solicitation from the link is answered at once, by unicast */
+	assert_int_equal(system("ip neigh replace 10.10.0.100 lladdr "
+				"$(ip -o link show " HL_PEER " | sed "
+				"'s/.*link.ether \\([^ ]*\\).*/\\1/') "
+				"dev " HL " nud permanent"),
+			 0);
 	seq = a.seq;
-	sol[2] = (uint8_t)(c >> 8);
-	sol[3] = (uint8_t)c;
-	n = ip_pkt(pkt, "10.10.0.100", "255.255.255.255", IPPROTO_ICMP,
-		   (const uint8_t[8]){0});
-	memcpy(pkt + 20, sol, sizeof(sol));
-	peer_send(peer, pkt, n, bcast);
-	assert_true(next_adv(f, peer, &a, &src, 100));
+	solicit(peer, "10.10.0.100");
+	do
+		assert_true(next_adv_dst(f, peer, &a, &src, &dst, 100));
+	while (dst.s_addr != ip("10.10.0.100"));
 	assert_true(a.seq > seq);
 	assert_int_equal(ha_stats(f->ha)->sol_rx, 1);
 	assert_true(ha_stats(f->ha)->adv_sent >= 2);
+	close(peer);
+}
+
+/* RFC 5944 2.3.1: multicast advertisements at most once a second, even
+ * when solicitations pour in (from 0.0.0.0: no unicast possible). */
+static void adv_rate_limited(void **state)
+{
+	struct fx *f = *state;
+	struct in_addr src, dst;
+	uint64_t start, last = 0, t, min_gap = UINT64_MAX;
+	struct reg_adv a;
+	int peer = peer_socket(), mcast = 0;
+
+	/* in step with the periodic ones first */
+	assert_true(next_adv(f, peer, &a, &src, 1500));
+	last = start = mono_ns();
+	while ((t = mono_ns()) < start + 2500 * NS_PER_MS) {
+		solicit(peer, "0.0.0.0");
+		if (!next_adv_dst(f, peer, &a, &src, &dst, 100))
+			continue;
+		assert_int_equal(dst.s_addr, htonl(0xe0000001u));
+		t = mono_ns();
+		if (t - last < min_gap)
+			min_gap = t - last;
+		last = t;
+		mcast++;
+	}
+	/* 2.5 s: two or three, never closer than the limit (a little
+	 * slack for the loop's 5 ms steps) */
+	assert_in_range(mcast, 2, 3);
+	assert_true(min_gap >= 950 * NS_PER_MS);
+	assert_true(ha_stats(f->ha)->sol_rx >= 20);
 	close(peer);
 }
 
@@ -1122,6 +1256,64 @@ static void ha_conf_keys(void **state)
 	mipd_conf_free(&mc);
 }
 
+/* RFC 5944 2.3.1: adv_lifetime at least 3 x the interval, said with the
+ * line; Prefix-Lengths can be switched off (Appendix E); an entry that
+ * failed to load is not "0.0.0.0 listed twice". */
+static void ha_conf_adv_checks(void **state)
+{
+	struct mipd_conf mc;
+	struct agent_adv aa;
+	struct agent_adv_cfg ac;
+	struct reg_adv adv;
+	struct eloop *l = eloop_new();
+	struct ha *h;
+	char err[4096];
+
+	(void)state;
+	assert_int_equal(load_ha_conf("ha = { interface = \"ha0\";\n"
+				      "  advertise_interval = 2;\n"
+				      "  adv_lifetime = 5;\n};\n",
+				      &mc, err, sizeof(err)),
+			 1);
+	assert_non_null(strstr(err, ":3: 'adv_lifetime' (5 s) is shorter "
+				    "than 3 x 'advertise_interval' (2 s): use "
+				    "at least 6"));
+	mipd_conf_free(&mc);
+	assert_int_equal(load_ha_conf("ha = { advertise_interval = 2; "
+				      "adv_lifetime = 6; };\n",
+				      &mc, err, sizeof(err)),
+			 0);
+	assert_true(mc.ha.prefix_lengths); /* the default */
+	mipd_conf_free(&mc);
+	assert_int_equal(load_ha_conf("ha = { prefix_lengths = false; };\n",
+				      &mc, err, sizeof(err)),
+			 0);
+	assert_false(mc.ha.prefix_lengths);
+	h = ha_new(l, &mc.ha, false);
+	assert_non_null(h);
+	ha_adv_cfg(h, ip("10.10.0.2"), 24, &ac);
+	agent_adv_init(&aa);
+	aa.cfg = ac;
+	agent_adv_fill(&aa, &adv);
+	assert_false(adv.has_prefix);
+	ha_free(h);
+	mipd_conf_free(&mc);
+	/* two entries whose home address did not load: two errors */
+	assert_int_equal(
+	    load_ha_conf("mobile_nodes = (\n"
+			 " { home_address = \"fd00::1\"; spi = 256; "
+			 "key_file = \"mn1.key\"; },\n"
+			 " { home_address = \"fd00::2\"; spi = 257; "
+			 "key_file = \"mn1.key\"; } );\n",
+			 &mc, err, sizeof(err)),
+	    2);
+	assert_null(strstr(err, "listed twice"));
+	assert_non_null(strstr(err, ":2:"));
+	assert_non_null(strstr(err, ":3:"));
+	mipd_conf_free(&mc);
+	eloop_free(l);
+}
+
 /* ---- compact SA table ---- */
 
 #define ARENA_NODES 5000
@@ -1265,6 +1457,7 @@ int main(void)
 	    cmocka_unit_test(key_arena),
 	    cmocka_unit_test(long_keys_end_to_end),
 	    cmocka_unit_test(ha_conf_keys),
+	    cmocka_unit_test(ha_conf_adv_checks),
 	};
 	const struct CMUnitTest ns[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1275,11 +1468,12 @@ int main(void)
 	    T(too_many_bindings),    T(udp_tunnel_behind_nat),
 	    T(code128_route_failed), T(code129_prohibited),
 	    T(code135_simultaneous), T(code137_138_revtun),
-	    T(nonce_replies),
+	    T(nonce_replies),	     T(nonce_replay_keeps_nonce),
+	    T(nonce_without_rng),
 #undef T
 #define H(f) cmocka_unit_test_setup_teardown(f, setup_homelink, teardown)
 	    H(broadcast_b_bit),	     H(multicast_when_enabled),
-	    H(ha_advertises),
+	    H(ha_advertises),	     H(adv_rate_limited),
 #undef H
 	};
 	int rc;

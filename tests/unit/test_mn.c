@@ -273,9 +273,6 @@ static void adv_ignored(void **state)
 	size_t n;
 
 	agent_setup(&g, l);
-	/* busy FA: no new registrations (RFC 5944 2.1.1) */
-	fa_adv(&a, MIP4_ADV_F | MIP4_ADV_B);
-	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.30.0.1"));
 	/* a home agent that is not ours */
 	fa_adv(&a, MIP4_ADV_H);
 	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.30.0.1"));
@@ -358,6 +355,74 @@ static void adv_prefix_lengths(void **state)
 	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.31.0.1"));
 	assert_int_equal(nseen, 4);
 	assert_false(seen[3].adv.has_prefix);
+	eloop_free(l);
+}
+
+/* RFC 5944 2.1.1: a busy FA's advertisement still says it is there: the
+ * engine refreshes the agent's lifetime and registers nothing (a full FA
+ * must not make all its visitors think it vanished). */
+static void adv_busy_keeps_agent(void **state)
+{
+	struct eloop *l = eloop_new();
+	struct policy_action acts[POLICY_MAX_ACTIONS];
+	struct policy_conf pc = {0};
+	struct policy p;
+	struct mn_agent g;
+	struct reg_adv a;
+	uint8_t pkt[512];
+	int k, timers = 0;
+
+	agent_setup(&g, l);
+	policy_init(&p, &pc);
+	fa_adv(&a, MIP4_ADV_F);
+	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.30.0.1"));
+	assert_int_equal(nseen, 1);
+	assert_false(seen[0].adv.busy);
+	assert_int_equal(rrqs(&p, &seen[0]), 1);
+	a.flags |= MIP4_ADV_B;
+	a.seq++;
+	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.30.0.1"));
+	assert_int_equal(nseen, 2);
+	assert_true(seen[1].adv.fa);
+	assert_true(seen[1].adv.busy);
+	k = policy_event(&p, &seen[1], acts, POLICY_MAX_ACTIONS);
+	for (int i = 0; i < k; i++) {
+		assert_int_equal(acts[i].type, POLICY_ACT_TIMER);
+		assert_int_equal(acts[i].timer, POLICY_TIMER_AGENT);
+		assert_int_equal(acts[i].ms, 3000);
+		timers++;
+	}
+	assert_int_equal(timers, 1);
+	/* another busy agent: an event, but nothing to register with */
+	a.router[0].addr = a.coa[0] = ip("10.31.0.1");
+	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.31.0.1"));
+	assert_int_equal(nseen, 3);
+	assert_int_equal(policy_event(&p, &seen[2], acts, POLICY_MAX_ACTIONS),
+			 0);
+	eloop_free(l);
+}
+
+/* After a 136 the home agent is the one the reply named: its own
+ * advertisement means home, the configured address's does not. */
+static void adv_home_after_136(void **state)
+{
+	struct eloop *l = eloop_new();
+	struct in_addr learned = ip("10.10.0.9");
+	struct mn_agent g;
+	struct reg_adv a;
+	uint8_t pkt[512];
+
+	agent_setup(&g, l);
+	g.ha = &learned;
+	fa_adv(&a, MIP4_ADV_H);
+	a.router[0].addr = ip("10.10.0.9");
+	a.ncoa = 0;
+	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.10.0.9"));
+	assert_int_equal(nseen, 1);
+	assert_true(seen[0].adv.home);
+	a.router[0].addr = ip("10.10.0.2");
+	mn_agent_input(&g, pkt, adv_pkt(pkt, sizeof(pkt), &a, "10.10.0.2"));
+	assert_int_equal(nseen, 1);
 	eloop_free(l);
 }
 
@@ -535,6 +600,8 @@ int main(void)
 	    cmocka_unit_test(adv_ignored),
 	    cmocka_unit_test(adv_from_our_ha_means_home),
 	    cmocka_unit_test(adv_prefix_lengths),
+	    cmocka_unit_test(adv_busy_keeps_agent),
+	    cmocka_unit_test(adv_home_after_136),
 	    cmocka_unit_test(conf_nonce_replay),
 	    cmocka_unit_test(path_modes),
 	};

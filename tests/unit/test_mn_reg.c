@@ -6,6 +6,8 @@
  * (the RFC's 1 s minimum would make real waits slow); one test runs the
  * event loop for real.
  */
+/* RAND_set_rand_method: a failing RNG in a test below */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,7 @@ static const struct reg_sa other_sa = {.spi = SPI,
 
 static struct eloop *l;
 static struct mn_reg r;
+static const char *reply_src; /* see reply_from() */
 
 /* What the send callback saw: every request, in order. */
 static struct {
@@ -97,6 +101,7 @@ static int setup_with(const struct mn_reg_conf *c)
 
 	memset(&sent, 0, sizeof(sent));
 	memset(&res, 0, sizeof(res));
+	reply_src = NULL;
 	l = eloop_new();
 	return l && mn_reg_init(&r, l, c, &io) == 0 ? 0 : -1;
 }
@@ -144,6 +149,15 @@ static uint64_t request_id(int n)
 	return m.rq.id;
 }
 
+/* Where replies come from: the attempt's foreign agent on that path, else
+ * the home agent named; reply_src overrides (a spoofer elsewhere). */
+static struct in_addr reply_from(const char *ha)
+{
+	if (reply_src)
+		return ip(reply_src);
+	return r.target.path == MN_REG_VIA_FA ? r.target.fa : ip(ha);
+}
+
 /* A reply as an HA builds it, naming home agent ha; sa NULL = no MN-HA
  * extension. */
 static void reply_full(uint8_t code, uint16_t life, uint64_t id,
@@ -165,7 +179,7 @@ static void reply_full(uint8_t code, uint16_t life, uint64_t id,
 		assert_int_equal(reg_auth_append(&b, MIP4_EXT_MN_HA_AUTH, sa),
 				 REG_OK);
 	assert_int_equal(reg_build_end(&b, &n), REG_OK);
-	mn_reg_input(&r, buf, n);
+	mn_reg_input(&r, buf, n, reply_from(ha));
 }
 
 static void reply_id(uint8_t code, uint16_t life, uint64_t id,
@@ -414,70 +428,89 @@ static void do_second_131(void)
 	reply(MIP4_HA_MN_AUTH_FAILED, 0, &other_sa);
 }
 
-/* An unverifiable 131 - a wrong key, or a spoof by someone who saw our
- * Identification - must not stop the node for good: long backoff. */
+/* An unverifiable 131 - a wrong key, or a spoof by anyone who saw our
+ * Identification - changes nothing but the log and a counter (RFC 5944
+ * 3.6.2.1): the normal retransmissions go on and the attempt ends in a
+ * TIMEOUT, so the policy falls back as for a silent HA. */
 static void wrong_key_131(void **state)
 {
-	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
 	const char *log = capture(do_wrong_key);
 	struct mn_reg_status st;
 
 	assert_non_null(strstr(log, "home agent rejected our authentication: "
 				    "MN-HA key (SPI 4096) is wrong"));
-	assert_non_null(strstr(log, "MN-HA key wrong or reply spoofed"));
-	assert_int_equal(r.state, MN_REG_AUTH_FAILED);
-	assert_int_equal(res.n, 1);
-	assert_int_equal(res.r[0].outcome, MN_REG_DENIED);
-	assert_int_equal(res.r[0].code, 131);
-	assert_false(res.r[0].authenticated);
-	assert_false(res.r[0].final);
-	assert_due_ms(&r.t_retx, MN_REG_AUTH_RETRY_MS);
-	/* the retry goes out, still auth-failed; another 131 doubles it */
-	fire(&r.t_retx);
-	assert_int_equal(sent.n, 2);
-	assert_int_equal(r.state, MN_REG_AUTH_FAILED);
+	assert_non_null(strstr(log, "or reply spoofed"));
+	assert_int_equal(r.state, MN_REG_REQUESTING);
+	assert_int_equal(res.n, 0);
+	assert_int_equal(r.last_code, -1);
+	assert_due_ms(&r.t_retx, 1000);
+	/* the next one within the rate limit is counted, not logged */
 	log = capture(do_second_131);
-	assert_non_null(strstr(log, "MN-HA key wrong or reply spoofed"));
-	assert_due_ms(&r.t_retx, 2 * MN_REG_AUTH_RETRY_MS);
-	for (int i = 0; i < 6; i++) {
+	assert_null(strstr(log, "MN-HA key"));
+	mn_reg_status(&r, &st);
+	assert_int_equal(st.unverified_131, 2);
+	assert_int_equal(st.forged_131, 0);
+	for (int i = 0; i < 3; i++) {
 		fire(&r.t_retx);
 		reply(MIP4_HA_MN_AUTH_FAILED, 0, &other_sa);
 	}
-	assert_due_ms(&r.t_retx, MN_REG_AUTH_RETRY_MAX_MS);
-	/* the key got fixed on the HA (or the spoofer left): registered */
+	assert_int_equal(sent.n, 4); /* tries spent */
+	assert_int_equal(res.n, 0);
 	fire(&r.t_retx);
-	reply(MIP4_ACCEPTED, 60, &good_sa);
-	assert_int_equal(r.state, MN_REG_REGISTERED);
-	assert_int_equal(r.auth_wait_ms, MN_REG_AUTH_RETRY_MS);
-	/* a new attempt is allowed while an unverifiable 131 waits */
-	assert_int_equal(mn_reg_start(&r, &t), 0);
-	reply(MIP4_HA_MN_AUTH_FAILED, 0, NULL);
-	assert_int_equal(r.state, MN_REG_AUTH_FAILED);
-	assert_int_equal(mn_reg_start(&r, &t), 0);
-	assert_int_equal(r.state, MN_REG_RENEWING);
-	mn_reg_status(&r, &st);
-	assert_false(st.auth_latched);
+	assert_false(timer_armed(&r.t_retx));
+	assert_int_equal(res.n, 1);
+	assert_int_equal(res.r[0].outcome, MN_REG_TIMEOUT);
+	assert_int_equal(r.state, MN_REG_IDLE);
 }
 
-/* An authenticated 131 (the HA has our key and still refuses): stop
- * until the configuration or the link changes. */
-static void authenticated_131(void **state)
+/* A spoofed 131 while renewing: the renewal keeps its 1 s retransmission
+ * and the binding its expiry (no minute-long wait, no lapse). */
+static void spoofed_131_while_renewing(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	reply(MIP4_ACCEPTED, 10, &good_sa);
+	fire(&r.t_renew);
+	assert_int_equal(r.state, MN_REG_RENEWING);
+	reply(MIP4_HA_MN_AUTH_FAILED, 0, NULL);
+	assert_int_equal(r.state, MN_REG_RENEWING);
+	assert_due_ms(&r.t_retx, 1000);
+	assert_true(timer_armed(&r.t_expire));
+	fire(&r.t_retx);
+	assert_int_equal(sent.n, 3);
+	reply(MIP4_ACCEPTED, 10, &good_sa);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+}
+
+static void do_forged_131(void)
 {
 	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
 
 	assert_int_equal(mn_reg_start(&r, &t), 0);
 	reply(MIP4_HA_MN_AUTH_FAILED, 0, &good_sa);
-	assert_int_equal(r.state, MN_REG_AUTH_FAILED);
-	assert_true(res.r[0].authenticated);
-	assert_true(res.r[0].final);
-	assert_false(timer_armed(&r.t_retx));
-	assert_int_equal(mn_reg_start(&r, &t), -1);
-	assert_int_equal(mn_reg_deregister(&r), -1);
-	assert_int_equal(sent.n, 1);
-	mn_reg_clear_failure(&r, NULL);
-	assert_int_equal(r.state, MN_REG_IDLE);
+}
+
+/* A 131 that verifies with our key answers a request we did not send
+ * (ours verify with that key): someone replayed or altered our request.
+ * Logged as tampering; the node keeps trying and registers. */
+static void authenticated_131(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+	const char *log = capture(do_forged_131);
+	struct mn_reg_status st;
+
+	assert_non_null(strstr(log, "forges or alters our Registration"));
+	assert_int_equal(r.state, MN_REG_REQUESTING);
+	assert_int_equal(res.n, 0);
+	assert_due_ms(&r.t_retx, 1000);
+	mn_reg_status(&r, &st);
+	assert_int_equal(st.forged_131, 1);
+	reply(MIP4_ACCEPTED, 60, &good_sa);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
 	assert_int_equal(mn_reg_start(&r, &t), 0);
-	assert_int_equal(sent.n, 2);
+	assert_int_equal(mn_reg_deregister(&r), 0);
+	assert_int_equal(sent.n, 3);
 }
 
 /* An HA whose clock is 1000 s ahead of ours. */
@@ -519,7 +552,7 @@ static void clock_skew_133(void **state)
 
 static void other_denial_backs_off(void **state)
 {
-	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+	struct mn_reg_target t = target(MN_REG_VIA_FA, "10.3.0.1");
 
 	assert_int_equal(mn_reg_start(&r, &t), 0);
 	reply(MIP4_HA_NO_RESOURCES, 0, &good_sa);
@@ -546,12 +579,12 @@ static void ignored_replies(void **state)
 
 	assert_int_equal(mn_reg_start(&r, &t), 0);
 	id = request_id(0);
-	reply_id(MIP4_ACCEPTED, 60, id ^ 1, &good_sa);	  /* wrong id */
-	reply_id(MIP4_ACCEPTED, 60, id, &other_sa);	  /* bad auth */
-	reply_id(MIP4_ACCEPTED, 60, id, NULL);		  /* no auth */
-	reply_id(MIP4_HA_NO_RESOURCES, 0, id, &other_sa); /* bad auth */
-	mn_reg_input(&r, junk, sizeof(junk));		  /* malformed */
-	mn_reg_input(&r, sent.pkt[0], sent.len[0]);	  /* a request */
+	reply_id(MIP4_ACCEPTED, 60, id ^ 1, &good_sa);	      /* wrong id */
+	reply_id(MIP4_ACCEPTED, 60, id, &other_sa);	      /* bad auth */
+	reply_id(MIP4_ACCEPTED, 60, id, NULL);		      /* no auth */
+	reply_id(MIP4_HA_NO_RESOURCES, 0, id, &other_sa);     /* bad auth */
+	mn_reg_input(&r, junk, sizeof(junk), ip("10.1.0.1")); /* malformed */
+	mn_reg_input(&r, sent.pkt[0], sent.len[0], ip("10.1.0.1"));
 	assert_int_equal(res.n, 0);
 	assert_int_equal(r.state, MN_REG_REQUESTING);
 	assert_int_equal(r.last_code, -1);
@@ -654,8 +687,8 @@ static void init_rejects_bad_sa(void **state)
 	c = base_conf();
 	c.sa.key_len = 0;
 	assert_int_equal(mn_reg_init(&x, l, &c, &io), -1);
-	assert_string_equal(mn_reg_state_name(MN_REG_AUTH_FAILED),
-			    "auth-failed");
+	assert_string_equal(mn_reg_state_name(MN_REG_DEREGISTERING),
+			    "deregistering");
 	assert_string_equal(mn_reg_path_name(MN_REG_VIA_VPN), "via VPN");
 	assert_string_equal(mn_reg_outcome_name(MN_REG_TIMEOUT), "timeout");
 }
@@ -698,16 +731,20 @@ static void code69_lifetime(void **state)
 	reply(MIP4_FA_LIFETIME_TOO_LONG, 20, NULL);
 	assert_int_equal(sent.n, 2);
 	assert_due_ms(&r.t_retx, MN_REG_DENIED_WAIT_MS);
-	/* the cap stays for this FA, accepted with it */
+	/* the cap stays for this attempt, accepted with it */
 	fire(&r.t_retx);
 	request(2, &m);
 	assert_int_equal(m.rq.lifetime, 30);
 	reply(MIP4_ACCEPTED, 30, &good_sa);
 	assert_int_equal(r.granted, 30);
-	/* another FA gets the configured lifetime again */
+	/* unauthenticated, it binds no later attempt: not the renewal */
+	fire(&r.t_renew);
+	request(3, &m);
+	assert_int_equal(m.rq.lifetime, 60);
+	/* nor another FA */
 	t = target(MN_REG_VIA_FA, "10.3.0.9");
 	assert_int_equal(mn_reg_start(&r, &t), 0);
-	request(3, &m);
+	request(4, &m);
 	assert_int_equal(m.rq.lifetime, 60);
 }
 
@@ -774,10 +811,81 @@ static void code75_sets_t(void **state)
 	assert_true(m.rq.flags & MIP4_RRQ_T);
 	reply(MIP4_ACCEPTED, 60, &good_sa);
 	assert_int_equal(r.state, MN_REG_REGISTERED);
-	/* renewals through that FA keep T */
+	/* the FA's word lasts one attempt: the renewal asks as configured,
+	 * and a 75 again sets T again */
 	fire(&r.t_renew);
 	request(2, &m);
+	assert_false(m.rq.flags & MIP4_RRQ_T);
+	reply(MIP4_FA_REVTUN_MANDATORY, 0, NULL);
+	request(3, &m);
 	assert_true(m.rq.flags & MIP4_RRQ_T);
+}
+
+/* RFC 5944 3.6.2.1: an unauthenticated FA code counts only on the path
+ * through that FA and from its address; elsewhere anyone could send it.
+ * A spoofed 74 on a co-located path must not end the attempt. */
+static void fa_code_needs_our_fa(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+	struct reg_msg m;
+
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	reply(MIP4_FA_REVTUN_UNAVAIL, 0, NULL);
+	reply(MIP4_FA_ADMIN_PROHIBITED, 0, NULL);
+	reply(MIP4_FA_BAD_HA_ADDR, 0, NULL);
+	assert_int_equal(res.n, 0);
+	assert_int_equal(sent.n, 1);
+	assert_int_equal(r.state, MN_REG_REQUESTING);
+	assert_due_ms(&r.t_retx, 1000);
+	/* via an FA, from some other address: ignored too */
+	t = target(MN_REG_VIA_FA, "10.3.0.1");
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	reply_src = "10.3.0.66";
+	reply(MIP4_FA_LIFETIME_TOO_LONG, 1, NULL);
+	reply(MIP4_FA_REVTUN_UNAVAIL, 0, NULL);
+	assert_int_equal(sent.n, 2);
+	assert_int_equal(res.n, 0);
+	/* from the FA itself it counts */
+	reply_src = NULL;
+	reply(MIP4_FA_LIFETIME_TOO_LONG, 30, NULL);
+	assert_int_equal(sent.n, 3);
+	request(2, &m);
+	assert_int_equal(m.rq.lifetime, 30);
+}
+
+/* Nonce mode without random bytes: no request (a clock value as nonce
+ * would be guessable). */
+static int rand_fail_bytes(unsigned char *buf, int num)
+{
+	(void)buf, (void)num;
+	return 0;
+}
+
+static int rand_fail_status(void)
+{
+	return 0;
+}
+
+static const RAND_METHOD rand_failing = {.bytes = rand_fail_bytes,
+					 .status = rand_fail_status};
+
+static void nonce_needs_rng(void **state)
+{
+	struct mn_reg_conf c = base_conf();
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+	int rc;
+
+	teardown(state);
+	c.sa.replay = REG_REPLAY_NONCE;
+	assert_int_equal(setup_with(&c), 0);
+	assert_int_equal(RAND_set_rand_method(&rand_failing), 1);
+	rc = mn_reg_start(&r, &t);
+	RAND_set_rand_method(NULL);
+	assert_int_equal(rc, -1);
+	assert_int_equal(sent.n, 0);
+	assert_int_equal(r.state, MN_REG_IDLE);
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	assert_int_equal(sent.n, 1);
 }
 
 static void code137_138(void **state)
@@ -900,7 +1008,7 @@ static void pump(void)
 
 		ha_seen++;
 		if (n)
-			mn_reg_input(&r, rep, n);
+			mn_reg_input(&r, rep, n, ip("10.1.0.1"));
 	}
 }
 
@@ -1065,6 +1173,7 @@ int main(void)
 	    T(backoff_capped),
 	    T(reply_to_earlier_try),
 	    T(wrong_key_131),
+	    T(spoofed_131_while_renewing),
 	    T(clock_skew_133),
 	    T(other_denial_backs_off),
 	    T(ignored_replies),
@@ -1078,6 +1187,8 @@ int main(void)
 	    T(code136_new_ha),
 	    T(code74_then_75),
 	    T(code75_sets_t),
+	    T(fa_code_needs_our_fa),
+	    T(nonce_needs_rng),
 	    T(code137_138),
 	    T(long_backoff_codes),
 	    T(denial_names_logged),

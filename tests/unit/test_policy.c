@@ -57,6 +57,7 @@ struct tev {
 	enum policy_timer timer;
 	uint32_t pfx; /* Prefix-Lengths: network prefix ... */
 	uint8_t plen; /* ... and its length; 0: no extension */
+	bool busy;    /* the FA's B bit */
 };
 
 /* One expected action; t is 1 + enum policy_act_type, 0 ends the list. */
@@ -98,6 +99,8 @@ struct scenario {
 #define E_DENY_F(p, c, k) {.type = POLICY_EV_REG_REPLY, .path = POLICY_PATH_##p, .code = k, .coa = c, .auth = true, .final = true}
 /* An FA at a advertising CoA c with network prefix pf/pl. */
 #define E_FAX(i, a, c, s, pf, pl) {.type = POLICY_EV_AGENT_ADV, .ifx = i, .fa = true, .addr = a, .coa = c, .seq = s, .life = 9, .pfx = pf, .plen = pl}
+/* The same, busy (B bit). */
+#define E_FAB(i, a, c, s, pf, pl) {.type = POLICY_EV_AGENT_ADV, .ifx = i, .fa = true, .addr = a, .coa = c, .seq = s, .life = 9, .pfx = pf, .plen = pl, .busy = true}
 #define E_TMO(p, c) {.type = POLICY_EV_REG_TIMEOUT, .path = POLICY_PATH_##p, .coa = c}
 #define E_VUP(t, g) {.type = POLICY_EV_VPN_UP, .tia = t, .gw = g}
 #define E_TIA(t, g) {.type = POLICY_EV_TIA_CHANGED, .tia = t, .gw = g}
@@ -245,21 +248,21 @@ static const struct row mc_to_c_keep[] = {
     {E_OK(VPN, TIA), {A_MODE(MC), A_ROUTES(MC, TIA)}},
 };
 
-/* An authenticated 131 (the HA holds our key and refuses it): stop
- * registering, no mode flapping, until the link changes. */
+/* Nothing latches on a 131, authenticated or not (anyone who saw one
+ * request can make the HA sign one): the request stays pending, mn_reg's
+ * timeout makes the network untrusted and the VPN carries Mobile IP. */
 static const struct row wrong_key[] = {
     {E_LEASE(3, CCOA), {A_VUP(CCOA), A_RRQ(CCOA)}},
     {E_DENY_A(DIRECT, CCOA, 131), NONE},
-    {E_TMO(DIRECT, CCOA), NONE}, /* no longer pending */
-    {E_VUP(TIA, GW), NONE},
-    {E_LEASE(3, CCO2), {A_VUP(CCO2)}}, /* no RRQ with a wrong key */
-    {E_FA(3, 1), {A_AGENT}},
-    {E_LUP(3), NONE},
-    {E_LEASE(3, CCO3), {A_VUP(CCO3), A_RRQ_FA}},
+    {E_TMO(DIRECT, CCOA), NONE}, /* still pending: untrusted */
+    {E_VUP(TIA, GW), {A_RRQ_VPN(TIA)}},
+    {E_DENY_A(VPN, TIA, 131), NONE},
+    {E_OK(VPN, TIA), {A_MODE(MC), A_ROUTES(MC, TIA)}},
+    {E_LEASE(3, CCO2), {A_VUP(CCO2), A_RRQ(CCO2)}},
 };
 
-/* An unverifiable 131 may be spoofed: nothing stops, mn_reg retries on a
- * long backoff and its eventual answer still counts. */
+/* An unverifiable 131 may be spoofed: nothing stops, and the eventual
+ * answer to the request still counts. */
 static const struct row wrong_key_unverified[] = {
     {E_LEASE(3, CCOA), {A_VUP(CCOA), A_RRQ(CCOA)}},
     {E_DENY(DIRECT, CCOA, 131), NONE},
@@ -295,6 +298,41 @@ static const struct row prefix_movement[] = {
     {E_OK(DIRECT, FA3), {A_ROUTES(F, FA3)}},
     /* our agent's own prefix changed (renumbered): moved too */
     {E_FAX(4, FA3, FA3, 2, NET4, 16), {A_AGENT, A_RRQ_FAX(FA3)}},
+};
+
+/* The same prefix is no proof of staying (RFC 5944 Appendix E): another
+ * agent of our prefix is no move only while ours is still heard.  After
+ * POLICY_OTHER_ADV_MAX of the other's advertisements without one of ours,
+ * or once our agent's lifetime ran out, the other one is a move. */
+static const struct row same_prefix_other_agent[] = {
+    {E_FAX(4, FA, FA, 1, NET3, 24), {A_AGENT, A_RRQ_FAX(FA)}},
+    {E_OK(DIRECT, FA), {A_MODE(F), A_ROUTES(F, FA)}},
+    {E_FAX(4, FA2, FA2, 1, NET3, 24), NONE},
+    {E_FAX(4, FA2, FA2, 2, NET3, 24), NONE},
+    {E_FAX(4, FA, FA, 2, NET3, 24), {A_AGENT}}, /* ours: still here */
+    {E_FAX(4, FA2, FA2, 3, NET3, 24), NONE},
+    {E_FAX(4, FA2, FA2, 4, NET3, 24), NONE},
+    {E_FAX(4, FA2, FA2, 5, NET3, 24), NONE},
+    {E_FAX(4, FA2, FA2, 6, NET3, 24), {A_AGENT, A_RRQ_FAX(FA2)}},
+    {E_OK(DIRECT, FA2), {A_ROUTES(F, FA2)}},
+    /* FA2's lifetime runs out: FA, same prefix, is taken at once */
+    {E_TIMER(AGENT), {A_MODE(NONE), A_ROUTES(NONE, 0)}},
+    {E_FAX(4, FA, FA, 3, NET3, 24), {A_AGENT, A_RRQ_FAX(FA)}},
+};
+
+/* RFC 5944 2.1.1: a busy FA registers nobody new, but its advertisements
+ * keep it alive for its visitors; another busy FA is not taken. */
+static const struct row busy_fa[] = {
+    {E_FAB(4, FA2, FA2, 1, NET3, 24), NONE}, /* busy, not ours: nothing */
+    {E_FAX(4, FA, FA, 1, NET3, 24), {A_AGENT, A_RRQ_FAX(FA)}},
+    {E_OK(DIRECT, FA), {A_MODE(F), A_ROUTES(F, FA)}},
+    {E_FAB(4, FA, FA, 2, NET3, 24), {A_AGENT}}, /* refreshed, no RRQ */
+    {E_FAB(4, FA, FA, 3, NET3, 24), {A_AGENT}},
+    {E_FAB(4, FA3, FA3, 1, NET4, 24), NONE}, /* busy, elsewhere */
+    {E_FAX(4, FA, FA, 4, NET3, 24), {A_AGENT}},
+    /* rebooted while busy: seen once it takes visitors again */
+    {E_FAB(4, FA, FA, 0, NET3, 24), {A_AGENT}},
+    {E_FAX(4, FA, FA, 1, NET3, 24), {A_AGENT, A_RRQ_FAX(FA)}},
 };
 
 /* Without Prefix-Lengths another agent's care-of address is a move. */
@@ -398,7 +436,8 @@ static const struct scenario scenarios[] = {
     SC(fa_lost_no_lease, false),    SC(external_fa, false),
     SC(link_down_probing, false),   SC(wrong_key_unverified, false),
     SC(denied_final, false),	    SC(prefix_movement, false),
-    SC(no_prefix_other_fa, false),
+    SC(no_prefix_other_fa, false),  SC(same_prefix_other_agent, false),
+    SC(busy_fa, false),
 };
 /* clang-format on */
 
@@ -425,7 +464,8 @@ static struct policy_ev make_ev(const struct tev *t)
 				     .lifetime = t->life,
 				     .has_prefix = t->plen != 0,
 				     .prefix = in(t->pfx),
-				     .plen = t->plen};
+				     .plen = t->plen,
+				     .busy = t->busy};
 	ev.reply = (struct policy_reply){.path = t->path,
 					 .accepted = t->ok,
 					 .authenticated = t->ok || t->auth,
@@ -600,26 +640,24 @@ static void test_names(void **state)
 	assert_string_equal(policy_ev_name((enum policy_ev_type)99), "?");
 }
 
-/* Reconfiguration clears the 131 latch like a link change does. */
+/* Reconfiguration takes the new settings and keeps the state. */
 static void test_reconfigure(void **state)
 {
-	struct policy_conf conf = {0};
+	struct policy_conf conf = {0}, more = {.retry_ms = 5000};
 	struct policy_action out[POLICY_MAX_ACTIONS];
-	struct tev t[] = {E_LEASE(3, CCOA), E_DENY_A(DIRECT, CCOA, 131),
-			  E_LEASE(3, CCO2)};
+	struct tev t[] = {E_LEASE(3, CCOA), E_DENY_F(DIRECT, CCOA, 138)};
 	struct policy p;
 	struct policy_ev ev;
 
 	policy_init(&p, &conf);
-	for (size_t i = 0; i < 2; i++) {
-		ev = make_ev(&t[i]);
-		policy_event(&p, &ev, out, POLICY_MAX_ACTIONS);
-	}
-	assert_true(p.auth_failed);
-	policy_reconfigure(&p, &conf);
-	ev = make_ev(&t[2]);
+	ev = make_ev(&t[0]);
 	assert_int_equal(policy_event(&p, &ev, out, POLICY_MAX_ACTIONS), 2);
-	assert_int_equal(out[1].type, POLICY_ACT_SEND_RRQ_DIRECT);
+	policy_reconfigure(&p, &more);
+	assert_int_equal(p.trust, TRUST_PROBING);
+	ev = make_ev(&t[1]);
+	assert_int_equal(policy_event(&p, &ev, out, POLICY_MAX_ACTIONS), 1);
+	assert_int_equal(out[0].type, POLICY_ACT_TIMER);
+	assert_int_equal(out[0].ms, 5000);
 }
 
 #define NSC (sizeof(scenarios) / sizeof(scenarios[0]))

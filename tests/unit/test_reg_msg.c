@@ -838,14 +838,20 @@ static void nonce_mode(void **state)
 	/* no nonce given yet: 133, which hands one out */
 	assert_int_equal(reg_nonce_check(&st, 0x1111111122222222ULL),
 			 REG_ID_MISMATCH);
-	rep = reg_nonce_reply_id(&st, 0x1111111122222222ULL, 0xcafef00d);
+	reg_nonce_set(&st, 0xcafef00d);
+	rep = reg_nonce_reply_id(&st, 0x1111111122222222ULL);
 	assert_true(rep == 0xcafef00d22222222ULL);
 	assert_int_equal(reg_nonce_check(&st, 0xcafef00d33333333ULL),
 			 REG_ID_OK);
-	reg_nonce_reply_id(&st, 0xcafef00d33333333ULL, 0x0badcafe);
-	/* the old HA nonce is spent */
+	reg_nonce_set(&st, 0x0badcafe);
+	/* the old HA nonce is spent; a mismatch is answered with the
+	 * current nonce, which stays */
 	assert_int_equal(reg_nonce_check(&st, 0xcafef00d33333333ULL),
 			 REG_ID_MISMATCH);
+	rep = reg_nonce_reply_id(&st, 0xcafef00d44444444ULL);
+	assert_true(rep == 0x0badcafe44444444ULL);
+	assert_int_equal(reg_nonce_check(&st, 0x0badcafe55555555ULL),
+			 REG_ID_OK);
 }
 
 static void names(void **state)

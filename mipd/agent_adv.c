@@ -18,8 +18,8 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/ip4.h"
 #include "common/log.h"
-#include "mipd/ip4.h"
 
 #define ALL_SYSTEMS 0xe0000001u /* 224.0.0.1: RFC 5944 2.3.1 */
 #define ALL_ROUTERS 0xe0000002u /* 224.0.0.2: solicitations (RFC 1256) */

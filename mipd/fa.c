@@ -39,19 +39,28 @@ struct visitor *fa_find(const struct fa *f, uint32_t hoa)
 static void on_pending_timeout(void *owner);
 static void on_lifetime(void *owner);
 
-static struct visitor *visitor_new(struct fa *f, uint32_t hoa)
+/* Every timer idle: a zeroed one has slot 0 and reads as armed. */
+static void visitor_init(struct visitor *v, struct fa *f, uint32_t hoa)
 {
-	struct visitor *v;
-
-	if (f->nvisitors >= f->conf->max_visitors ||
-	    !(v = calloc(1, sizeof(*v))))
-		return NULL;
+	memset(v, 0, sizeof(*v));
 	v->fa = f;
 	v->b.info.hoa = hoa;
 	v->b.info.haa = f->coa;
 	v->b.info.encap = BCACHE_ENCAP_IPIP;
 	timer_init(&v->pend_timer, on_pending_timeout, v);
 	timer_init(&v->life_timer, on_lifetime, v);
+	/* never armed: the binding only describes the tunnel, no cache
+	 * expires it */
+	timer_init(&v->b.expiry, NULL, v);
+}
+
+static struct visitor *visitor_new(struct fa *f, uint32_t hoa)
+{
+	struct visitor *v;
+
+	if (f->nvisitors >= f->conf->max_visitors || !(v = malloc(sizeof(*v))))
+		return NULL;
+	visitor_init(v, f, hoa);
 	v->next = f->hash[bucket(hoa)];
 	f->hash[bucket(hoa)] = v;
 	f->nvisitors++;
@@ -348,15 +357,17 @@ void fa_handle_request(struct fa *f, const uint8_t *pkt, size_t len,
 		       uint32_t src, uint16_t sport, uint32_t local,
 		       uint8_t ttl)
 {
-	struct visitor tmp = {
-	    .fa = f, .src = src, .sport = sport, .local = local};
+	struct visitor tmp; /* where a denial goes, never registered */
 	struct reg_msg m;
 	struct visitor *v;
 	int err, code;
 
 	f->st.req_rx++;
 	err = reg_parse_request(&m, pkt, len);
-	tmp.b.info.hoa = m.rq.home.s_addr;
+	visitor_init(&tmp, f, m.rq.home.s_addr);
+	tmp.src = src;
+	tmp.sport = sport;
+	tmp.local = local;
 	tmp.has_mac = fa_learn_mac(f, src, sport, tmp.mac);
 	if (err != REG_OK) {
 		f->st.malformed++;

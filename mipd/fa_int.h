@@ -9,10 +9,10 @@
 #include <net/ethernet.h>
 
 #include "common/eloop.h"
+#include "common/ip4.h"
 #include "mipd/agent_adv.h"
 #include "mipd/bcache.h"
 #include "mipd/fa.h"
-#include "mipd/ip4.h"
 #include "mipd/reg_msg.h"
 
 #define FA_HASH_SIZE 256 /* buckets of the visitor list */

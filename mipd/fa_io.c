@@ -24,11 +24,11 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/ip4.h"
 #include "common/log.h"
 #include "common/nl.h"
 #include "mipd/fa_int.h"
 #include "mipd/homelink.h"
-#include "mipd/ip4.h"
 #include "mipd/sock.h"
 #include "mipd/tunnel.h"
 

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/eloop.h"
 #include "common/log.h"
@@ -395,9 +396,12 @@ size_t ha_handle(struct ha *h, const uint8_t *pkt, size_t len,
 		 const struct ha_from *from, uint8_t *reply, size_t cap)
 {
 	struct ha_req r = {.from = from};
+	uint8_t type = 0;
+	struct rbuf in;
 	int err, code;
 
-	if (len && pkt[0] == MIP4_TUNNEL_DATA) {
+	rb_init(&in, pkt, len);
+	if (rb_peek_u8(&in, &type) == 0 && type == MIP4_TUNNEL_DATA) {
 		h->st.tunnel_msgs++;
 		if (h->tun)
 			tunnel_udp_input(h->tun, pkt, len, from->src,

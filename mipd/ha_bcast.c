@@ -32,9 +32,9 @@
 
 #include "common/buf.h"
 #include "common/eloop.h"
+#include "common/ip4.h"
 #include "common/log.h"
 #include "mipd/ha_int.h"
-#include "mipd/ip4.h"
 #include "mipd/sock.h"
 #include "mipd/tunnel.h"
 

@@ -5,9 +5,9 @@
 #ifndef MIPD_HA_INT_H
 #define MIPD_HA_INT_H
 
+#include "common/ip4.h"
 #include "mipd/agent_adv.h"
 #include "mipd/ha.h"
-#include "mipd/ip4.h"
 #include "mipd/reg_auth.h"
 #include "mipd/reg_msg.h"
 

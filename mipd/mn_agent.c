@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/ip4.h"
 #include "common/log.h"
 #include "mipd/mip4.h"
 #include "mipd/mn_int.h"
@@ -81,20 +82,26 @@ bool mn_adv_event(struct in_addr ha, const struct reg_adv *a,
 
 void mn_agent_input(struct mn_agent *g, const uint8_t *pkt, size_t len)
 {
+	const uint8_t *icmp;
 	struct reg_adv a;
 	struct policy_ev ev;
 	struct in_addr src;
-	size_t hl;
+	struct ip4_view v;
+	struct rbuf r;
+	uint8_t type;
+	size_t n;
 	int err;
 
-	if (len < 20 || pkt[0] >> 4 != 4)
+	/* from a raw socket: the kernel checked the header checksum */
+	rb_init(&r, pkt, len);
+	if (ip4_parse(&r, &v) < 0)
 		return;
-	hl = (size_t)(pkt[0] & 0x0f) * 4;
-	if (hl < 20 || len < hl + MIP4_ICMP_HDR_LEN ||
-	    pkt[hl] != MIP4_ICMP_ROUTER_ADV)
+	n = rb_left(&v.payload);
+	if (n < MIP4_ICMP_HDR_LEN || rb_peek_u8(&v.payload, &type) < 0 ||
+	    type != MIP4_ICMP_ROUTER_ADV || rb_ptr(&v.payload, &icmp, n) < 0)
 		return; /* echo, unreachables...: not ours */
-	memcpy(&src, pkt + 12, 4);
-	err = reg_adv_parse(&a, pkt + hl, len - hl);
+	src.s_addr = v.src;
+	err = reg_adv_parse(&a, icmp, n);
 	if (err == REG_EMISSING)
 		return; /* a plain router, not a mobility agent */
 	if (err != REG_OK) {

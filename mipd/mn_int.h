@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/buf.h"
 #include "common/eloop.h"
+#include "common/ip4.h"
 #include "common/json.h"
 #include "mipd/conf.h"
 #include "mipd/reg_msg.h"
@@ -56,9 +58,10 @@ void mn_keepalive_start(struct mn_keepalive *k, struct in_addr hoa,
 void mn_keepalive_stop(struct mn_keepalive *k);
 /* Something (request, tunnelled packet) was just sent to the HA. */
 void mn_keepalive_traffic(struct mn_keepalive *k);
-/* A packet out of the tunnel: true (and counted) if it answers one of
- * our keepalives - the caller drops it then. */
-bool mn_keepalive_reply(struct mn_keepalive *k, const uint8_t *pkt, size_t len);
+/* An inner packet out of the UDP tunnel (checked, from ip4_parse): true
+ * (and counted) if it answers one of our keepalives - the caller drops it
+ * then. */
+bool mn_keepalive_reply(struct mn_keepalive *k, const struct ip4_view *in);
 void mn_keepalive_status(const struct mn_keepalive *k, struct jw *out);
 /* The inner packet: ICMP Echo Request src -> dst, identifier ident and
  * sequence seq (also the IP identification).  MN_KA_LEN, or 0. */
@@ -133,6 +136,18 @@ void mn_path_set_udp(struct mn_path *p, bool udp, uint16_t keepalive_s);
 /* RFC 3519 tunnel data (type 4) that reached the registration socket. */
 void mn_path_udp_input(struct mn_path *p, const uint8_t *msg, size_t len,
 		       uint32_t src);
+/* The checks of the data path, pure (tests, fuzzing).  Each is 0, or -1
+ * with r failed.  What mode c tunnels: r holds a whole IPv4 packet from
+ * the home address hoa whose header checksum verifies (*v). */
+int mn_path_outbound(struct rbuf *r, struct in_addr hoa, struct ip4_view *v);
+/* What it takes out of the tunnel: r holds an IP-in-IP packet (RFC 2003)
+ * from the home agent ha whose inner packet (*inner, checksum verified)
+ * is for hoa; bytes after the inner packet are not part of it. */
+int mn_path_ipip_decap(struct rbuf *r, struct in_addr ha, struct in_addr hoa,
+		       struct ip4_view *inner);
+/* The same for a tunnel data message (RFC 3519 3.3) from UDP source src. */
+int mn_path_udp_decap(struct rbuf *r, uint32_t src, struct in_addr ha,
+		      struct in_addr hoa, struct ip4_view *inner);
 
 /* ---- agent discovery (mn_agent.c) ------------------------------------ */
 

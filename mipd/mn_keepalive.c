@@ -181,20 +181,20 @@ static void on_timer(void *arg)
 	mn_keepalive_fire_at(arg, mono_ns());
 }
 
-bool mn_keepalive_reply(struct mn_keepalive *k, const uint8_t *pkt, size_t len)
+bool mn_keepalive_reply(struct mn_keepalive *k, const struct ip4_view *in)
 {
-	size_t hl;
+	struct rbuf icmp = in->payload; /* in stays whole */
 	uint16_t ident;
+	uint8_t type;
 
-	if (len < MN_KA_IP_LEN || pkt[0] >> 4 != 4)
+	if (in->proto != IPPROTO_ICMP || in->src != k->ha.s_addr ||
+	    in->dst != k->hoa.s_addr)
 		return false;
-	hl = (size_t)(pkt[0] & 0x0f) * 4;
-	if (pkt[9] != IPPROTO_ICMP || len < hl + 8 ||
-	    memcmp(pkt + 12, &k->ha, 4) != 0 ||
-	    memcmp(pkt + 16, &k->hoa, 4) != 0 || pkt[hl] != ICMP_ECHO_REPLY)
-		return false;
-	ident = (uint16_t)(pkt[hl + 4] << 8 | pkt[hl + 5]);
-	if (ident != k->ident)
+	rb_u8(&icmp, &type);
+	rb_skip(&icmp, 3); /* code, checksum */
+	rb_u16(&icmp, &ident);
+	rb_skip(&icmp, 2); /* sequence: the whole echo header is there */
+	if (icmp.failed || type != ICMP_ECHO_REPLY || ident != k->ident)
 		return false;
 	k->replies++;
 	return true;

@@ -33,6 +33,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/buf.h"
+#include "common/ip4.h"
 #include "common/log.h"
 #include "common/nl.h"
 #include "common/tun.h"
@@ -415,14 +417,6 @@ void mn_path_set_udp(struct mn_path *p, bool udp, uint16_t keepalive_s)
 
 /* ---- packets ------------------------------------------------------------ */
 
-static uint32_t get32(const uint8_t *b)
-{
-	uint32_t v;
-
-	memcpy(&v, b, 4);
-	return v;
-}
-
 /* RFC 3519 3.3: tunnel data message from the co-located CoA's port 434
  * (the registration socket, so the NAT maps it like the requests) to the
  * HA's.  0 or -1. */
@@ -490,20 +484,55 @@ static void send_ipip(struct mn_path *p, const uint8_t *pkt, size_t len)
 		p->st.tx_drop++;
 }
 
+int mn_path_outbound(struct rbuf *r, struct in_addr hoa, struct ip4_view *v)
+{
+	if (ip4_parse(r, v) == 0 && v->csum_ok && v->src == hoa.s_addr)
+		return 0;
+	r->failed = true;
+	return -1;
+}
+
+int mn_path_ipip_decap(struct rbuf *r, struct in_addr ha, struct in_addr hoa,
+		       struct ip4_view *inner)
+{
+	struct ip4_view outer;
+
+	/* RFC 2003 / 3024: only what our home agent tunnels to us */
+	if (tunnel_ipip_decap(r, &outer, inner) == 0 &&
+	    outer.src == ha.s_addr && inner->dst == hoa.s_addr)
+		return 0;
+	r->failed = true;
+	return -1;
+}
+
+int mn_path_udp_decap(struct rbuf *r, uint32_t src, struct in_addr ha,
+		      struct in_addr hoa, struct ip4_view *inner)
+{
+	if (tunnel_udp_decap(r, inner) == 0 && src == ha.s_addr &&
+	    inner->dst == hoa.s_addr)
+		return 0;
+	r->failed = true;
+	return -1;
+}
+
 /* From mip0: only the home address's packets, only in mode c. */
 static void from_tun(struct mn_path *p, const uint8_t *pkt, size_t len)
 {
-	if (len && pkt[0] >> 4 == 6)
+	struct ip4_view v;
+	struct rbuf r;
+	uint8_t vers;
+
+	rb_init(&r, pkt, len);
+	if (rb_peek_u8(&r, &vers) == 0 && vers >> 4 == 6)
 		return; /* the kernel's own IPv6 chatter on an up TUN */
-	if (p->mode != MODE_C || !tunnel_ip_check(pkt, len) ||
-	    get32(pkt + 12) != p->conf->home.s_addr) {
+	if (p->mode != MODE_C || mn_path_outbound(&r, p->conf->home, &v) < 0) {
 		p->st.tx_drop++;
 		return;
 	}
 	if (p->udp)
-		send_udp(p, pkt, len);
+		send_udp(p, v.pkt, v.len);
 	else
-		send_ipip(p, pkt, len);
+		send_ipip(p, v.pkt, v.len);
 }
 
 static void on_tun(void *arg, int fd, uint32_t events)
@@ -519,18 +548,15 @@ static void on_tun(void *arg, int fd, uint32_t events)
 	}
 }
 
-/* The inner packet must be a whole IPv4 packet for the home address. */
-static void deliver(struct mn_path *p, const uint8_t *in, size_t len, bool udp)
+/* The inner packet, checked, to mip0: only its own bytes, not what
+ * followed it in the outer packet. */
+static void deliver(struct mn_path *p, const struct ip4_view *in, bool udp)
 {
-	if (!tunnel_ip_check(in, len) ||
-	    get32(in + 16) != p->conf->home.s_addr) {
-		p->st.rx_drop++;
-		return;
-	}
 	/* the HA's answer to a keepalive has done its job */
-	if (udp && mn_keepalive_reply(&p->ka, in, len))
+	if (udp && mn_keepalive_reply(&p->ka, in))
 		return;
-	if (p->tun_fd < 0 || write(p->tun_fd, in, len) != (ssize_t)len) {
+	if (p->tun_fd < 0 ||
+	    write(p->tun_fd, in->pkt, in->len) != (ssize_t)in->len) {
 		p->st.rx_drop++;
 		return;
 	}
@@ -542,16 +568,15 @@ static void deliver(struct mn_path *p, const uint8_t *in, size_t len, bool udp)
 
 static void raw_input(struct mn_path *p, const uint8_t *pkt, size_t len)
 {
-	size_t hl = tunnel_ip_check(pkt, len);
-	size_t tot = hl ? ((size_t)pkt[2] << 8 | pkt[3]) : 0;
+	struct ip4_view in;
+	struct rbuf r;
 
-	/* RFC 2003 / 3024: only what our home agent tunnels to us */
-	if (!hl || pkt[9] != IPPROTO_IPIP || tot <= hl ||
-	    get32(pkt + 12) != p->ha.s_addr) {
+	rb_init(&r, pkt, len);
+	if (mn_path_ipip_decap(&r, p->ha, p->conf->home, &in) < 0) {
 		p->st.rx_drop++;
 		return;
 	}
-	deliver(p, pkt + hl, tot - hl, false);
+	deliver(p, &in, false);
 }
 
 static void on_raw(void *arg, int fd, uint32_t events)
@@ -570,12 +595,15 @@ static void on_raw(void *arg, int fd, uint32_t events)
 void mn_path_udp_input(struct mn_path *p, const uint8_t *msg, size_t len,
 		       uint32_t src)
 {
-	if (len <= TUN_UDP_HDR_LEN || msg[0] != MIP4_TUNNEL_DATA ||
-	    msg[1] != MIP4_ENCAP_IPIP || src != p->ha.s_addr) {
+	struct ip4_view in;
+	struct rbuf r;
+
+	rb_init(&r, msg, len);
+	if (mn_path_udp_decap(&r, src, p->ha, p->conf->home, &in) < 0) {
 		p->st.rx_drop++;
 		return;
 	}
-	deliver(p, msg + TUN_UDP_HDR_LEN, len - TUN_UDP_HDR_LEN, true);
+	deliver(p, &in, true);
 }
 
 /* ---- setup ----------------------------------------------------------------

@@ -410,40 +410,47 @@ static void give_up_denied(struct mn_reg *r, uint8_t code, bool authed,
 	report_final(r, MN_REG_DENIED, &t, code, authed, NULL, true);
 }
 
-/* One line per MN_REG_LOG_131_MS at most: a flood of 131s (anyone who
- * sees our requests can answer them) must not flood the log.  Returns how
- * many were left out since the last line, or -1 to stay quiet. */
-static int log_131_allowed(struct mn_reg *r)
+/* One line per MN_REG_LOG_MS at most: a flood of replies (anyone who sees
+ * our requests can answer them) must not flood the log.  Returns how many
+ * were left out since the last line, or -1 to stay quiet. */
+static int log_allowed(struct mn_log_limit *l)
 {
 	uint64_t now = mono_ns();
 	int quiet;
 
-	if (now < r->log_131_ns) {
-		r->log_131_quiet++;
+	if (now < l->next_ns) {
+		l->quiet++;
 		return -1;
 	}
-	quiet = (int)r->log_131_quiet;
-	r->log_131_quiet = 0;
-	r->log_131_ns = now + (uint64_t)MN_REG_LOG_131_MS * NS_PER_MS;
+	quiet = (int)l->quiet;
+	l->quiet = 0;
+	l->next_ns = now + (uint64_t)MN_REG_LOG_MS * NS_PER_MS;
 	return quiet;
+}
+
+/* " (n more since the last line)" or "". */
+static const char *quiet_note(int quiet, char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (quiet > 0)
+		snprintf(buf, cap, " (%d more since the last line)", quiet);
+	return buf;
 }
 
 /* 131 changes nothing (mn_reg.h): the retransmissions go on, and a wrong
  * key ends like a silent HA, in TIMEOUT. */
 static void on_131(struct mn_reg *r, const struct reg_msg *m, bool authed)
 {
-	char more[64] = "";
+	char more[64];
 	int quiet;
 
 	if (authed)
 		r->forged_131++;
 	else
 		r->unverified_131++;
-	if ((quiet = log_131_allowed(r)) < 0)
+	if ((quiet = log_allowed(&r->log_131)) < 0)
 		return;
-	if (quiet)
-		snprintf(more, sizeof(more), " (%d more since the last line)",
-			 quiet);
+	quiet_note(quiet, more, sizeof(more));
 	if (authed)
 		/* ours verify with this key, so the HA never refuses them:
 		 * the request it answers was forged or altered */
@@ -674,10 +681,11 @@ static bool from_our_fa(const struct mn_reg *r, const struct reg_msg *m,
 static bool check_auth(struct mn_reg *r, const struct reg_msg *m,
 		       struct in_addr from, bool *authed)
 {
-	char b[INET_ADDRSTRLEN];
+	char b[INET_ADDRSTRLEN], more[64];
 	uint8_t code = m->rp.code;
 	int res = m->has_mnha ? reg_auth_verify(m, &m->mnha, &r->conf.sa, 1)
 			      : REG_AUTH_NO_SA;
+	int quiet;
 
 	*authed = res == REG_AUTH_OK;
 	if (code == MIP4_HA_MN_AUTH_FAILED) {
@@ -686,11 +694,14 @@ static bool check_auth(struct mn_reg *r, const struct reg_msg *m,
 	}
 	if (*authed || from_our_fa(r, m, from))
 		return true;
-	log_warn("reply code %u (%s) from %s ignored: %s", code,
+	if ((quiet = log_allowed(&r->log_ignored)) < 0)
+		return false;
+	log_warn("reply code %u (%s) from %s ignored: %s%s", code,
 		 reg_code_name(code), ip(from, b),
 		 m->has_mnha ? reg_auth_result_name(res)
 			     : "no MN-HA authenticator, and not a denial "
-			       "from the foreign agent of this attempt");
+			       "from the foreign agent of this attempt",
+		 quiet_note(quiet, more, sizeof(more)));
 	return false;
 }
 

@@ -21,7 +21,8 @@
  *
  * Replies whose MN-HA authenticator does not verify are discarded (RFC
  * 5944 3.6.2.1) and change nothing: the retransmissions go on and the
- * attempt ends in a TIMEOUT, as if the HA were silent.  The exception is
+ * attempt ends in a TIMEOUT, as if the HA were silent.  The line saying
+ * so is rate-limited like the 131 ones below.  The exception is
  * a foreign agent's own denial (64-127, 194: it has no MN-HA key), taken
  * only on the path through that agent and only from its address; what it
  * teaches (the 69 lifetime cap, the 74/75 T bit) lasts for that attempt.
@@ -82,8 +83,9 @@
 #define MN_REG_DENIED_WAIT_MS 4000u
 /* ... after one that a retry soon will not fix (135, 139, 142). */
 #define MN_REG_DENIED_LONG_MS 30000u
-/* At most one log line about ignored 131 replies in this long. */
-#define MN_REG_LOG_131_MS 10000u
+/* At most one log line about ignored 131 replies, and one about other
+ * replies ignored for their authenticator, in this long. */
+#define MN_REG_LOG_MS 10000u
 /* Re-register once this share of the granted lifetime has passed, counted
  * from when the accepted request was sent (the HA's clock started no
  * earlier), leaving a fifth for retransmissions. */
@@ -158,6 +160,13 @@ struct mn_reg_io {
 	void (*result)(void *arg, const struct mn_reg_result *r);
 };
 
+/* Anyone who sees our requests can answer them: lines about replies we
+ * ignore are rate-limited, with a count of those left out. */
+struct mn_log_limit {
+	uint64_t next_ns; /* monotonic: no line before this */
+	unsigned quiet;	  /* lines left out since the last one */
+};
+
 struct mn_reg {
 	struct mn_reg_conf conf;
 	struct mn_reg_io io;
@@ -187,10 +196,10 @@ struct mn_reg {
 	struct in_addr ha; /* home agent: conf.ha, or from a 136 */
 	int8_t t_ha;	   /* T as the HA wants it: -1 no opinion */
 
-	/* 131 replies ignored (see above) and their log's rate limit */
+	/* 131 replies ignored (see above), and the rate limits of the lines
+	 * about them and about other replies that do not verify */
 	uint64_t unverified_131, forged_131;
-	uint64_t log_131_ns; /* monotonic: no 131 line before this */
-	unsigned log_131_quiet;
+	struct mn_log_limit log_131, log_ignored;
 
 	/* the binding: outlives an attempt for another CoA that fails */
 	bool have_binding;

@@ -220,7 +220,11 @@ int reg_parse_reply(struct reg_msg *m, const uint8_t *pkt, size_t len)
 
 int reg_parse(struct reg_msg *m, const uint8_t *pkt, size_t len)
 {
-	if (len >= 1 && pkt[0] == MIP4_REG_REPLY)
+	uint8_t type = 0;
+	struct rbuf r;
+
+	rb_init(&r, pkt, len);
+	if (rb_peek_u8(&r, &type) == 0 && type == MIP4_REG_REPLY)
 		return reg_parse_reply(m, pkt, len);
 	return reg_parse_request(m, pkt, len);
 }

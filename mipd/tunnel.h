@@ -28,8 +28,8 @@
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/ip4.h"
 #include "mipd/bcache.h"
-#include "mipd/ip4.h"
 
 struct eloop;
 struct tunnel;

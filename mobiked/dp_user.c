@@ -28,6 +28,7 @@
 #include "common/nl.h"
 #include "common/tun.h"
 #include "mobiked/dp.h"
+#include "mobiked/dp_inner.h"
 #include "mobiked/esp.h"
 
 /*
@@ -74,110 +75,9 @@ struct dp_user {
 	uint8_t txbuf[DP_BUF_LEN], rxbuf[DP_BUF_LEN];
 };
 
-/* What the data plane needs to know about an inner packet. */
-struct inner {
-	struct ipaddr src, dst;
-	uint8_t proto;
-	bool has_ports;
-	uint16_t sport, dport;
-};
-
 static struct dp_user *user_of(struct dp *dp)
 {
 	return (struct dp_user *)dp;
-}
-
-/* ---- inner packets and traffic selectors ---- */
-
-static bool port_proto(uint8_t p)
-{
-	return p == IPPROTO_TCP || p == IPPROTO_UDP || p == IPPROTO_SCTP;
-}
-
-static void get_ports(struct rbuf *r, struct inner *in)
-{
-	if (!port_proto(in->proto))
-		return;
-	in->has_ports =
-	    rb_u16(r, &in->sport) == 0 && rb_u16(r, &in->dport) == 0;
-}
-
-static int parse_ip4(struct rbuf *r, struct inner *in)
-{
-	uint8_t vihl;
-	uint16_t frag;
-
-	rb_u8(r, &vihl);
-	rb_skip(r, 5); /* TOS, Total Length, Identification */
-	rb_u16(r, &frag);
-	rb_skip(r, 1); /* TTL */
-	rb_u8(r, &in->proto);
-	rb_skip(r, 2); /* checksum */
-	in->src.family = in->dst.family = AF_INET;
-	rb_bytes(r, in->src.b, 4);
-	rb_bytes(r, in->dst.b, 4);
-	if (r->failed || (vihl & 15) < 5 || rb_skip(r, (vihl & 15) * 4u - 20))
-		return -1;
-	if ((frag & 0x1fff) == 0) /* ports only in a first fragment */
-		get_ports(r, in);
-	return 0;
-}
-
-/* Extension headers are not walked: their ports count as unknown. */
-static int parse_ip6(struct rbuf *r, struct inner *in)
-{
-	rb_skip(r, 6); /* version, class, flow label, payload length */
-	rb_u8(r, &in->proto);
-	rb_skip(r, 1); /* hop limit */
-	in->src.family = in->dst.family = AF_INET6;
-	rb_bytes(r, in->src.b, 16);
-	rb_bytes(r, in->dst.b, 16);
-	if (r->failed)
-		return -1;
-	get_ports(r, in);
-	return 0;
-}
-
-static int parse_inner(const uint8_t *p, size_t len, struct inner *in)
-{
-	struct rbuf r;
-
-	memset(in, 0, sizeof(*in));
-	rb_init(&r, p, len);
-	switch (esp_next_header(p, len)) {
-	case ESP_NH_IPV4:
-		return parse_ip4(&r, in);
-	case ESP_NH_IPV6:
-		return parse_ip6(&r, in);
-	default:
-		return -1;
-	}
-}
-
-static bool addr_in(const struct ipaddr *a, const struct dp_ts *ts)
-{
-	size_t n = ipaddr_len(a);
-
-	return n && a->family == ts->start.family &&
-	       memcmp(a->b, ts->start.b, n) >= 0 &&
-	       memcmp(a->b, ts->end.b, n) <= 0;
-}
-
-static bool ts_match(const struct dp_ts *ts, unsigned n, const struct inner *in,
-		     bool src)
-{
-	uint16_t port = src ? in->sport : in->dport;
-
-	for (unsigned i = 0; i < n; i++, ts++) {
-		if (!addr_in(src ? &in->src : &in->dst, ts) ||
-		    (ts->proto && ts->proto != in->proto))
-			continue;
-		if (ts->port_lo == 0 && ts->port_hi == 0xffff)
-			return true;
-		if (in->has_ports && port >= ts->port_lo && port <= ts->port_hi)
-			return true;
-	}
-	return false;
 }
 
 /* ---- children ---- */
@@ -194,7 +94,7 @@ static struct uchild *child_by_spi(struct dp_user *u, uint32_t spi_in)
  * source (RFC 4301 5.1 SPD lookup, reduced to our one policy per SA).
  * During a rekey two SAs match: the newest wins, so traffic moves to it
  * as soon as it is installed while the old one still decrypts. */
-static struct uchild *child_for(struct dp_user *u, const struct inner *in)
+static struct uchild *child_for(struct dp_user *u, const struct dp_inner *in)
 {
 	struct uchild *best = NULL;
 
@@ -202,8 +102,8 @@ static struct uchild *child_for(struct dp_user *u, const struct inner *in)
 		struct uchild *c = &u->child[i];
 
 		if (c->used && (!best || c->gen > best->gen) &&
-		    ts_match(c->rts, c->nrts, in, false) &&
-		    ts_match(c->lts, c->nlts, in, true))
+		    dp_ts_match(c->rts, c->nrts, in, false) &&
+		    dp_ts_match(c->lts, c->nlts, in, true))
 			best = c;
 	}
 	return best;
@@ -301,22 +201,22 @@ static int send_esp(struct dp_user *u, const struct uchild *c, const uint8_t *p,
 static void tun_packet(struct dp_user *u, size_t len)
 {
 	uint8_t *ip = u->txbuf + DP_HEAD, *out;
-	struct inner in;
+	struct dp_inner in;
 	struct uchild *c;
 	int n;
 
-	if (parse_inner(ip, len, &in) || !(c = child_for(u, &in))) {
+	if (dp_inner_parse(ip, len, &in) || !(c = child_for(u, &in))) {
 		u->orphan.out_no_sa++;
 		return;
 	}
 	out = ip - esp_headroom(&c->out);
-	n = esp_encap(&c->out, esp_next_header(ip, len), ip, len, out,
+	n = esp_encap(&c->out, in.nh, ip, in.len, out,
 		      (size_t)(u->txbuf + sizeof(u->txbuf) - out));
 	if (n < 0 || send_esp(u, c, out, (size_t)n)) {
 		c->ctr.out_errors++;
 	} else {
 		c->ctr.out_packets++;
-		c->ctr.out_bytes += len;
+		c->ctr.out_bytes += in.len;
 	}
 	report_life(u, c);
 }
@@ -355,24 +255,28 @@ static void count_decap_err(struct dp_counters *ctr, int err)
 }
 
 /* RFC 4301 5.2: after decryption the inner addresses must agree with the
- * SA's selectors, or a peer could inject traffic for another SA. */
+ * SA's selectors, or a peer could inject traffic for another SA.  The
+ * packet goes to the TUN without what followed it (TFC padding). */
 static void deliver(struct dp_user *u, struct uchild *c, const uint8_t *ip,
-		    size_t len)
+		    size_t len, uint8_t nh)
 {
-	struct inner in;
+	struct dp_inner in;
 
-	if (parse_inner(ip, len, &in) ||
-	    !ts_match(c->rts, c->nrts, &in, true) ||
-	    !ts_match(c->lts, c->nlts, &in, false)) {
+	if (dp_inner_parse(ip, len, &in) || in.nh != nh) {
+		c->ctr.in_malformed++;
+		return;
+	}
+	if (!dp_ts_match(c->rts, c->nrts, &in, true) ||
+	    !dp_ts_match(c->lts, c->nlts, &in, false)) {
 		c->ctr.in_policy++;
 		return;
 	}
-	if (write(u->tun_fd, ip, len) != (ssize_t)len) {
+	if (write(u->tun_fd, ip, in.len) != (ssize_t)in.len) {
 		c->ctr.in_errors++;
 		return;
 	}
 	c->ctr.in_packets++;
-	c->ctr.in_bytes += len;
+	c->ctr.in_bytes += in.len;
 }
 
 void dp_user_input(struct dp *dp, const uint8_t *pkt, size_t len,
@@ -380,12 +284,14 @@ void dp_user_input(struct dp *dp, const uint8_t *pkt, size_t len,
 {
 	struct dp_user *u = user_of(dp);
 	struct uchild *c;
+	struct rbuf r;
 	uint32_t spi;
 	uint8_t nh;
 	int n;
 
-	if (len == 1 && pkt[0] == 0xff) /* NAT-keepalive (RFC 3948 2.3) */
-		return;
+	rb_init(&r, pkt, len);
+	if (len == 1 && rb_peek_u8(&r, &nh) == 0 && nh == 0xff)
+		return; /* NAT-keepalive (RFC 3948 2.3) */
 	if (len > ESP_MAX_PACKET || esp_peek_spi(pkt, len, &spi) || !spi) {
 		u->orphan.in_malformed++;
 		return;
@@ -399,11 +305,8 @@ void dp_user_input(struct dp *dp, const uint8_t *pkt, size_t len,
 	n = esp_decap(&c->in, u->rxbuf, len, &nh);
 	if (n < 0)
 		count_decap_err(&c->ctr, n);
-	else if (esp_next_header(u->rxbuf + esp_headroom(&c->in), (size_t)n) !=
-		 nh)
-		c->ctr.in_malformed++;
 	else
-		deliver(u, c, u->rxbuf + esp_headroom(&c->in), (size_t)n);
+		deliver(u, c, u->rxbuf + esp_headroom(&c->in), (size_t)n, nh);
 	report_life(u, c);
 }
 

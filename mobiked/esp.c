@@ -91,9 +91,13 @@ size_t esp_overhead(const struct esp_sa *sa)
 
 uint8_t esp_next_header(const uint8_t *ip, size_t len)
 {
-	if (!len)
+	struct rbuf r;
+	uint8_t vers;
+
+	rb_init(&r, ip, len);
+	if (rb_peek_u8(&r, &vers) < 0)
 		return 0;
-	switch (ip[0] >> 4) {
+	switch (vers >> 4) {
 	case 4:
 		return ESP_NH_IPV4;
 	case 6:

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "common/buf.h"
+
 struct eloop;
 struct jw;
 struct dp;
@@ -81,5 +83,14 @@ int ike_net_fd_4500(const struct ike_net *n, int family);
 /* An ike_io sending through these sockets. */
 void ike_net_io(struct ike_net *n, struct ike_io *io);
 void ike_net_free(struct ike_net *n);
+
+/* RFC 3948 2.2-2.3: what a datagram on port 4500 carries. */
+enum ike_4500 {
+	IKE_4500_KEEPALIVE, /* the one octet 0xFF of a NAT keepalive */
+	IKE_4500_IKE,	    /* the non-ESP marker: r is left after it */
+	IKE_4500_ESP,	    /* anything else, r untouched: the data plane's */
+};
+/* r holds the datagram. */
+enum ike_4500 ike_4500_kind(struct rbuf *r);
 
 #endif

@@ -4,11 +4,11 @@
  */
 #define LOG_TAG "ike"
 
-#include <endian.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "mobiked/ike_frag.h"
@@ -215,12 +215,14 @@ int ike_frag_seal(struct sk_ctx *c, const struct ike_hdr *h,
 
 size_t ike_wire_next(const uint8_t *p, size_t n)
 {
+	struct rbuf r;
 	uint32_t len;
 
-	if (n < IKE_HDR_LEN)
+	/* RFC 7296 3.1: the Length is the header's last field */
+	rb_init(&r, p, n);
+	rb_skip(&r, IKE_HDR_LEN - 4);
+	if (rb_u32(&r, &len) < 0)
 		return n;
-	memcpy(&len, p + 24, sizeof(len));
-	len = be32toh(len);
 	return len < IKE_HDR_LEN || len > n ? n : len;
 }
 

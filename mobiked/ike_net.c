@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/eloop.h"
 #include "common/log.h"
 #include "mobiked/dp.h"
@@ -78,27 +79,48 @@ static void local_from_cmsg(struct msghdr *mh, int fd,
 	}
 }
 
+enum ike_4500 ike_4500_kind(struct rbuf *r)
+{
+	static const uint8_t marker[IKE_NON_ESP_MARKER_LEN];
+	struct rbuf after = *r;
+	const uint8_t *m;
+	uint8_t b;
+
+	if (rb_left(r) == 1 && rb_peek_u8(r, &b) == 0 && b == 0xff)
+		return IKE_4500_KEEPALIVE;
+	if (rb_ptr(&after, &m, sizeof(marker)) == 0 &&
+	    !memcmp(m, marker, sizeof(marker))) {
+		*r = after;
+		return IKE_4500_IKE;
+	}
+	return IKE_4500_ESP;
+}
+
 static void dispatch(struct ike_net *n, int slot, size_t len,
 		     const struct sockaddr_storage *local,
 		     const struct sockaddr_storage *from)
 {
-	static const uint8_t marker[IKE_NON_ESP_MARKER_LEN];
-	const uint8_t *p = n->buf;
+	const uint8_t *p;
+	struct rbuf r;
 
 	if (!is_4500(slot)) {
-		n->rx(n->arg, p, len, local, from, false);
+		n->rx(n->arg, n->buf, len, local, from, false);
 		return;
 	}
-	if (len == 1 && p[0] == 0xff)
-		return; /* NAT keepalive */
-	if (len >= IKE_NON_ESP_MARKER_LEN &&
-	    !memcmp(p, marker, IKE_NON_ESP_MARKER_LEN)) {
-		n->rx(n->arg, p + IKE_NON_ESP_MARKER_LEN,
-		      len - IKE_NON_ESP_MARKER_LEN, local, from, true);
+	rb_init(&r, n->buf, len);
+	switch (ike_4500_kind(&r)) {
+	case IKE_4500_KEEPALIVE:
+		return;
+	case IKE_4500_IKE:
+		len = rb_left(&r);
+		if (rb_ptr(&r, &p, len) == 0)
+			n->rx(n->arg, p, len, local, from, true);
+		return;
+	case IKE_4500_ESP:
+		if (n->dp)
+			dp_user_input(n->dp, n->buf, len, from);
 		return;
 	}
-	if (n->dp)
-		dp_user_input(n->dp, p, len, from);
 }
 
 static void on_readable(void *arg, int fd, uint32_t events)

@@ -7,15 +7,15 @@
  * removes them from the data plane once answered (make-before-break).
  * Responder: the gateway's D(ESP) names the SPIs it receives on (our
  * outbound); the answer names our inbound SPIs of the same SAs, which go
- * now.  A request that also deletes the IKE SA deletes every CHILD_SA
+ * once it is out (done_r): unanswered, the gateway keeps them and asks
+ * again.  A request that also deletes the IKE SA deletes every CHILD_SA
  * with it (task_delete.c) and is answered empty.
  */
 #define LOG_TAG "ike"
 
-#include <endian.h>
 #include <errno.h>
-#include <string.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 #include "mobiked/ike_task.h"
 
@@ -26,14 +26,13 @@ static void build_spis(struct ike_builder *b, const uint32_t *spi_in,
 {
 	uint8_t spis[4 * (IKE_OLD_CHILDREN + 1)];
 	struct ike_delete d = {.protocol = IKE_PROTO_ESP, .spi_size = 4};
-	uint32_t be;
+	struct wbuf w;
 
-	for (unsigned i = 0; i < n; i++) {
-		be = htobe32(spi_in[i]);
-		memcpy(spis + 4 * i, &be, 4);
-	}
-	d.nspi = (uint16_t)n;
-	d.spis = (struct ike_chunk){spis, 4u * n};
+	wb_init(&w, spis, sizeof(spis));
+	for (unsigned i = 0; i < n; i++)
+		wb_u32(&w, spi_in[i]);
+	d.nspi = (uint16_t)(w.len / 4);
+	d.spis = (struct ike_chunk){spis, w.len};
 	ike_build_delete(b, &d);
 }
 
@@ -84,22 +83,30 @@ static bool deletes_ike(const struct ike_msg *m)
 	return false;
 }
 
+static bool named(const struct ike_answer *a, uint32_t spi_in)
+{
+	for (unsigned i = 0; i < a->ndel; i++)
+		if (a->del_spi_in[i] == spi_in)
+			return true;
+	return false;
+}
+
+/* Only noted here: build_r names them, done_r removes them. */
 static void peer_deletes(struct ike_engine *e, const struct ike_delete *d)
 {
 	struct ike_answer *a = &e->ans;
 	struct ike_child *ch;
-	uint32_t be;
+	uint32_t spi_out;
+	struct rbuf r;
 
 	if (d->protocol != IKE_PROTO_ESP || d->spi_size != 4)
 		return;
-	for (unsigned i = 0; i < d->nspi; i++) {
-		memcpy(&be, d->spis.p + 4u * i, 4);
-		ch = child_by_spi_out(e, be32toh(be));
-		if (!ch || a->ndel >= IKE_OLD_CHILDREN + 1)
-			continue;
-		a->del_spi_in[a->ndel++] = ch->spi_in;
-		log_info("gateway deleted CHILD_SA %08x_o", ch->spi_out);
-		child_remove(e, ch->spi_in);
+	rb_init(&r, d->spis.p, d->spis.len);
+	for (unsigned i = 0; i < d->nspi && rb_u32(&r, &spi_out) == 0; i++) {
+		ch = child_by_spi_out(e, spi_out);
+		if (ch && !named(a, ch->spi_in) &&
+		    a->ndel < IKE_OLD_CHILDREN + 1)
+			a->del_spi_in[a->ndel++] = ch->spi_in;
 	}
 }
 
@@ -118,10 +125,34 @@ static int cdel_build_r(struct ike_engine *e, struct ike_builder *b)
 	return b->failed ? -1 : 0;
 }
 
+/* RFC 7296 1.4.1: the pairs go when the answer names them; without one
+ * the gateway still has its halves and retransmits its request. */
+static void cdel_done_r(struct ike_engine *e, bool sent)
+{
+	const struct ike_answer *a = &e->ans;
+	const struct ike_child *ch;
+
+	if (!sent) {
+		if (a->ndel)
+			log_warn("gateway's CHILD_SA DELETE not answered: "
+				 "%u CHILD_SA(s) kept until it asks again",
+				 a->ndel);
+		return;
+	}
+	for (unsigned i = 0; i < a->ndel; i++) {
+		ch = child_by_spi_in(e, a->del_spi_in[i]);
+		if (!ch)
+			continue;
+		log_info("gateway deleted CHILD_SA %08x_o", ch->spi_out);
+		child_remove(e, a->del_spi_in[i]);
+	}
+}
+
 const struct task task_child_delete = {
     .name = "child-delete",
     .build_i = cdel_build,
     .process_i = cdel_process,
     .process_r = cdel_process_r,
     .build_r = cdel_build_r,
+    .done_r = cdel_done_r,
 };

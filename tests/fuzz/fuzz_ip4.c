@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "mipd/ip4.h"
+#include "common/ip4.h"
 #include "mipd/tunnel.h"
 
 #define OUTER 0x0a140005u /* 10.20.0.5: the care-of address / NAT */

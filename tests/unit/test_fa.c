@@ -581,12 +581,19 @@ static void relay_and_accept(void **state)
 	struct fx *f = *state;
 	struct fa_visitor_info vi;
 	struct rrq q = {.lifetime = 600, .flags = MIP4_RRQ_T};
+	const struct visitor *v;
 	uint64_t id;
 
 	relay(f, &q, &id);
 	assert_true(fa_visitor_get(f->fa, ip(HOA), &vi));
 	assert_true(vi.pending);
 	assert_false(vi.active);
+	/* only the pending request's timer runs: a zeroed timer would read
+	 * as armed (slot 0) */
+	v = fa_find(f->fa, ip(HOA));
+	assert_true(timer_armed(&v->pend_timer));
+	assert_false(timer_armed(&v->life_timer));
+	assert_false(timer_armed(&v->b.expiry));
 	assert_true(vi.has_mac);
 	assert_memory_equal(vi.mac, mn_mac, 6);
 	assert_int_equal(vi.sport, MN_PORT);
@@ -603,6 +610,10 @@ static void relay_and_accept(void **state)
 	assert_int_equal(vi.ha, ip(HA_ADDR));
 	assert_true(has_rule());
 	assert_int_equal(fa_visitor_count(f->fa), 1);
+	assert_false(timer_armed(&v->pend_timer));
+	assert_true(timer_armed(&v->life_timer));
+	assert_false(timer_armed(&v->b.expiry));
+	assert_int_equal(eloop_check(f->l), 0);
 }
 
 static void denial_removes(void **state)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mobiked/ike.h"
 #include "mobiked/ike_msg.h"
 
 #define SPI_I 0x0102030405060708ull
@@ -1396,9 +1397,49 @@ static void notify_group(void **state)
 	assert_int_equal(ike_notify_group(&n, &g), -1);
 }
 
+/* RFC 3948 2.2-2.3: port 4500 tells IKE (non-ESP marker), a NAT keepalive
+ * and ESP apart by their first octets, never reading past the datagram. */
+static void port_4500_kinds(void **state)
+{
+	static const uint8_t ike[] = {0, 0, 0, 0, 0x01, 0x02};
+	static const uint8_t ff2[] = {0xff, 0xff}, esp[] = {0xc0, 1, 2, 3, 4};
+	const uint8_t *p;
+	struct rbuf r;
+
+	rb_init(&r, ike, sizeof(ike));
+	assert_int_equal(ike_4500_kind(&r), IKE_4500_IKE);
+	assert_int_equal(rb_left(&r), 2);
+	assert_int_equal(rb_ptr(&r, &p, 2), 0);
+	assert_ptr_equal(p, ike + 4);
+	/* the marker alone: an empty IKE message, for the engine to drop */
+	rb_init(&r, ike, 4);
+	assert_int_equal(ike_4500_kind(&r), IKE_4500_IKE);
+	assert_int_equal(rb_left(&r), 0);
+	assert_false(r.failed);
+	rb_init(&r, ff2, 1);
+	assert_int_equal(ike_4500_kind(&r), IKE_4500_KEEPALIVE);
+	/* everything else goes to the data plane untouched: two 0xFF, a
+	 * cut-short marker, a non-zero SPI, nothing at all */
+	rb_init(&r, ff2, 2);
+	assert_int_equal(ike_4500_kind(&r), IKE_4500_ESP);
+	assert_int_equal(rb_left(&r), 2);
+	for (size_t n = 0; n < 4; n++) {
+		rb_init(&r, ike, n);
+		assert_int_equal(ike_4500_kind(&r), IKE_4500_ESP);
+		assert_int_equal(rb_left(&r), n);
+		assert_false(r.failed);
+	}
+	rb_init(&r, esp, sizeof(esp));
+	assert_int_equal(ike_4500_kind(&r), IKE_4500_ESP);
+	assert_int_equal(rb_left(&r), sizeof(esp));
+	rb_init(&r, NULL, 0);
+	assert_int_equal(ike_4500_kind(&r), IKE_4500_ESP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(port_4500_kinds),
 	    cmocka_unit_test(rt_sa_ke_nonce),
 	    cmocka_unit_test(rt_sa_child_and_rekey),
 	    cmocka_unit_test(rt_id_each_type),

@@ -376,6 +376,65 @@ static void peer_deletes_child(void **state)
 	assert_int_equal(be, t->r.peer_esp_spi);
 }
 
+static void fill_delete_child_twice(struct ike_builder *b)
+{
+	static const uint8_t spis[12] = {0xc0, 0x01, 0x02, 0x03, 0xde, 0xad,
+					 0xbe, 0xef, 0xc0, 0x01, 0x02, 0x03};
+	struct ike_delete d = {.protocol = IKE_PROTO_ESP,
+			       .spi_size = 4,
+			       .nspi = 3,
+			       .spis = {spis, sizeof(spis)}};
+
+	ike_build_delete(b, &d);
+}
+
+/* The responder steps run by hand with the answer never going out (its
+ * building failed): the CHILD_SA stays, as the gateway still has its half
+ * and asks again; answered, it goes - named once though the request names
+ * it twice, and the SPI nobody knows left out. */
+static void peer_deletes_child_unanswered(void **state)
+{
+	struct t *t = *state;
+	uint8_t pkt[IKE_MAX_MSG], buf[IKE_MAX_MSG], out[IKE_MAX_MSG];
+	const struct ike_sa *sa;
+	struct ike_builder b;
+	struct ike_msg m;
+	struct wbuf w;
+	uint32_t be, spi_in;
+	size_t n;
+
+	log_set_level(NULL, L_ERR);
+	establish(t);
+	sa = ike_engine_sa(t->e);
+	spi_in = sa->child.spi_in;
+	n = r_request(t, 0, fill_delete_child_twice, pkt);
+	gw_open(t, &m, pkt, n, buf);
+	memset(&t->e->ans, 0, sizeof(t->e->ans));
+	task_child_delete.process_r(t->e, &m);
+	assert_int_equal(t->e->ans.ndel, 1);
+	assert_int_equal(t->e->ans.del_spi_in[0], spi_in);
+	assert_int_equal(dpc.del, 0); /* nothing goes before the answer */
+	wb_init(&w, out, sizeof(out));
+	ike_build_inner_begin(&b, &w);
+	assert_int_equal(task_child_delete.build_r(t->e, &b), 0);
+	task_child_delete.done_r(t->e, false);
+	assert_int_equal(dpc.del, 0);
+	assert_true(sa->child.installed);
+	assert_int_equal(sa->child.spi_in, spi_in);
+	/* its retransmission is answered, and the SA goes with the answer */
+	feed(t, pkt, n);
+	assert_int_equal(dpc.del, 1);
+	assert_int_equal(dpc.del_spi[0], spi_in);
+	assert_false(sa->child.installed);
+	r_open(t, &m, buf);
+	assert_true(m.hdr.flags & IKE_FLAG_RESPONSE);
+	assert_int_equal(m.ndelete, 1);
+	assert_int_equal(m.del[0].nspi, 1);
+	memcpy(&be, m.del[0].spis.p, 4);
+	assert_int_equal(be, t->r.peer_esp_spi);
+	assert_int_equal(sa->state, IKE_ST_ESTABLISHED);
+}
+
 static void down_sends_delete(void **state)
 {
 	struct t *t = *state;
@@ -810,6 +869,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(wrong_psk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(peer_deletes_child, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(peer_deletes_child_unanswered,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(down_sends_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(cookie_retry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(invalid_ke_retry, setup, teardown),

@@ -1,5 +1,6 @@
-/* test_ip4.c - the data plane's IPv4 header parser (mipd/ip4.c) and the
- * tunnel decapsulation built on it, on well-formed and malformed headers. */
+/* test_ip4.c - the IPv4 header parser (common/ip4.c) and the tunnel
+ * decapsulation built on it - the home agent's (mipd/tunnel.c) and the
+ * mobile node's (mipd/mn_path.c) - on well-formed and malformed headers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,9 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "mipd/ip4.h"
+#include "common/ip4.h"
 #include "mipd/mip4.h"
+#include "mipd/mn_int.h"
 #include "mipd/tunnel.h"
 
 static uint32_t ip(const char *s)
@@ -422,6 +424,144 @@ static void udp_decap_and_keepalive(void **state)
 	assert_int_equal(tunnel_udp_decap(&r, &inner), -1);
 }
 
+/* ---- the mobile node's data path (mn_path.c) ---- */
+
+#define MN_HOA "10.10.0.100"
+#define MN_HA  "10.10.0.2"
+
+static int outbound(const uint8_t *p, size_t len, struct ip4_view *v)
+{
+	struct in_addr hoa = {ip(MN_HOA)};
+	struct rbuf r;
+	int rc;
+
+	rb_init(&r, p, len);
+	rc = mn_path_outbound(&r, hoa, v);
+	assert_true(rc == 0 || r.failed);
+	return rc;
+}
+
+static void mn_outbound(void **state)
+{
+	uint8_t p[64];
+	size_t n = packet(p, 24, 8, IPPROTO_UDP, MN_HOA, "198.51.100.1");
+	struct ip4_view v;
+
+	assert_int_equal(outbound(p, n, &v), 0);
+	assert_ptr_equal(v.pkt, p);
+	assert_int_equal(v.len, n);
+	/* link-layer padding is not sent on */
+	assert_int_equal(outbound(p, n + 5, &v), 0);
+	assert_int_equal(v.len, n);
+	/* not from the home address, a bad checksum, cut short, IPv6 */
+	n = packet(p, 20, 8, IPPROTO_UDP, "10.10.0.101", "198.51.100.1");
+	assert_int_equal(outbound(p, n, &v), -1);
+	n = packet(p, 20, 8, IPPROTO_UDP, MN_HOA, "198.51.100.1");
+	p[11] ^= 1;
+	assert_int_equal(outbound(p, n, &v), -1);
+	p[11] ^= 1;
+	for (size_t cut = 0; cut < n; cut++)
+		assert_int_equal(outbound(p, cut, &v), -1);
+	p[0] = 0x60;
+	assert_int_equal(outbound(p, n, &v), -1);
+}
+
+static int ipip_in(const uint8_t *p, size_t len, struct ip4_view *in)
+{
+	struct in_addr ha = {ip(MN_HA)}, hoa = {ip(MN_HOA)};
+	struct rbuf r;
+	int rc;
+
+	rb_init(&r, p, len);
+	rc = mn_path_ipip_decap(&r, ha, hoa, in);
+	assert_true(rc == 0 || r.failed);
+	return rc;
+}
+
+static void mn_ipip_decap(void **state)
+{
+	uint8_t in[64], out[128];
+	size_t n = packet(in, 20, 8, IPPROTO_UDP, "198.51.100.1", MN_HOA);
+	size_t tot = tunnel_ipip_encap(out, sizeof(out), in, n, ip(MN_HA),
+				       ip("10.20.0.5"), 1);
+	struct ip4_view v;
+
+	assert_int_equal(ipip_in(out, tot, &v), 0);
+	assert_ptr_equal(v.pkt, out + 20);
+	assert_int_equal(v.len, n);
+	/* bytes after the outer packet, then inside it after the inner one
+	 * (a shorter inner Total Length): not part of what goes to mip0 */
+	assert_int_equal(ipip_in(out, tot + 3, &v), 0);
+	assert_int_equal(v.len, n);
+	set16(out + 20 + 2, n - 4);
+	fix_csum(out + 20);
+	assert_int_equal(ipip_in(out, tot, &v), 0);
+	assert_int_equal(v.len, n - 4);
+	/* every cut of the packet fails */
+	tunnel_ipip_encap(out, sizeof(out), in, n, ip(MN_HA), ip("10.20.0.5"),
+			  1);
+	for (size_t cut = 0; cut < tot; cut++)
+		assert_int_equal(ipip_in(out, cut, &v), -1);
+	/* from another tunnel end, or for another address */
+	tot = tunnel_ipip_encap(out, sizeof(out), in, n, ip("10.10.0.3"),
+				ip("10.20.0.5"), 1);
+	assert_int_equal(ipip_in(out, tot, &v), -1);
+	n = packet(in, 20, 8, IPPROTO_UDP, "198.51.100.1", "10.10.0.101");
+	tot = tunnel_ipip_encap(out, sizeof(out), in, n, ip(MN_HA),
+				ip("10.20.0.5"), 1);
+	assert_int_equal(ipip_in(out, tot, &v), -1);
+	/* an inner header that is no IPv4 header */
+	n = packet(in, 20, 8, IPPROTO_UDP, "198.51.100.1", MN_HOA);
+	tot = tunnel_ipip_encap(out, sizeof(out), in, n, ip(MN_HA),
+				ip("10.20.0.5"), 1);
+	out[20] = 0x44; /* IHL 4 */
+	assert_int_equal(ipip_in(out, tot, &v), -1);
+	out[20] = 0x65; /* version 6 */
+	assert_int_equal(ipip_in(out, tot, &v), -1);
+}
+
+static int udp_in(const uint8_t *p, size_t len, const char *src,
+		  struct ip4_view *in)
+{
+	struct in_addr ha = {ip(MN_HA)}, hoa = {ip(MN_HOA)};
+	struct rbuf r;
+	int rc;
+
+	rb_init(&r, p, len);
+	rc = mn_path_udp_decap(&r, ip(src), ha, hoa, in);
+	assert_true(rc == 0 || r.failed);
+	return rc;
+}
+
+static void mn_udp_decap(void **state)
+{
+	uint8_t in[64], msg[128];
+	size_t n = packet(in, 20, 8, IPPROTO_UDP, "198.51.100.1", MN_HOA);
+	size_t len = tunnel_udp_encap(msg, sizeof(msg), in, n);
+	struct ip4_view v;
+
+	assert_int_equal(udp_in(msg, len, MN_HA, &v), 0);
+	assert_ptr_equal(v.pkt, msg + 4);
+	assert_int_equal(v.len, n);
+	assert_int_equal(udp_in(msg, len + 2, MN_HA, &v), 0);
+	assert_int_equal(v.len, n);
+	/* from elsewhere than the home agent */
+	assert_int_equal(udp_in(msg, len, "10.10.0.3", &v), -1);
+	/* header alone, cut short, wrong type or next header */
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(udp_in(msg, cut, MN_HA, &v), -1);
+	msg[0] = MIP4_REG_REPLY;
+	assert_int_equal(udp_in(msg, len, MN_HA, &v), -1);
+	msg[0] = MIP4_TUNNEL_DATA;
+	msg[1] = 41;
+	assert_int_equal(udp_in(msg, len, MN_HA, &v), -1);
+	msg[1] = MIP4_ENCAP_IPIP;
+	/* for another address */
+	n = packet(in, 20, 8, IPPROTO_UDP, "198.51.100.1", "10.10.0.101");
+	len = tunnel_udp_encap(msg, sizeof(msg), in, n);
+	assert_int_equal(udp_in(msg, len, MN_HA, &v), -1);
+}
+
 static void dotted_quads(void **state)
 {
 	const char *a = ip4_str(ip("10.1.2.3")), *b = ip4_str(ip("0.0.0.0"));
@@ -450,6 +590,9 @@ int main(void)
 	    cmocka_unit_test(failed_reader_stays_failed),
 	    cmocka_unit_test(ipip_roundtrip_and_decap),
 	    cmocka_unit_test(udp_decap_and_keepalive),
+	    cmocka_unit_test(mn_outbound),
+	    cmocka_unit_test(mn_ipip_decap),
+	    cmocka_unit_test(mn_udp_decap),
 	    cmocka_unit_test(dotted_quads),
 	};
 

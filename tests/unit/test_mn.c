@@ -190,6 +190,8 @@ static size_t adv_pkt(uint8_t *pkt, size_t cap, const struct reg_adv *a,
 	memcpy(pkt + 16, &d, 4);
 	wb_init(&w, pkt + 20, cap - 20);
 	assert_int_equal(reg_adv_build(&w, a, &n), REG_OK);
+	pkt[2] = (uint8_t)((n + 20) >> 8); /* Total Length */
+	pkt[3] = (uint8_t)(n + 20);
 	return n + 20;
 }
 
@@ -287,6 +289,50 @@ static void adv_ignored(void **state)
 	/* not an advertisement at all: an echo request */
 	pkt[20] = 8;
 	mn_agent_input(&g, pkt, n);
+	assert_int_equal(g.adv_bad, 1);
+	eloop_free(l);
+}
+
+/* The IP header goes through ip4_parse: what it rejects never reaches
+ * the advertisement parser, and bytes after the Total Length are not
+ * part of the advertisement. */
+static void adv_malformed_ip(void **state)
+{
+	struct eloop *l = eloop_new();
+	struct mn_agent g;
+	struct reg_adv a;
+	uint8_t pkt[512];
+	size_t n;
+
+	agent_setup(&g, l);
+	fa_adv(&a, MIP4_ADV_F);
+	n = adv_pkt(pkt, sizeof(pkt), &a, "10.30.0.1");
+	/* the Total Length past the data */
+	for (size_t cut = 0; cut < n; cut++)
+		mn_agent_input(&g, pkt, cut);
+	pkt[0] = 0x44; /* IHL 4 */
+	mn_agent_input(&g, pkt, n);
+	pkt[0] = 0x4f; /* IHL 15: 60 bytes, into the ICMP message */
+	mn_agent_input(&g, pkt, n);
+	pkt[0] = 0x65; /* version 6 */
+	mn_agent_input(&g, pkt, n);
+	pkt[0] = 0x45;
+	pkt[2] = 0;
+	pkt[3] = 20 + 7; /* shorter than an ICMP header */
+	mn_agent_input(&g, pkt, n);
+	assert_int_equal(nseen, 0);
+	assert_int_equal(g.adv_rx, 0);
+	assert_int_equal(g.adv_bad, 0);
+	/* cut inside the advertisement: its parser says so */
+	pkt[3] = 20 + 8;
+	mn_agent_input(&g, pkt, n);
+	assert_int_equal(nseen, 0);
+	assert_int_equal(g.adv_bad, 1);
+	/* padding after the packet is not read as an extension */
+	n = adv_pkt(pkt, sizeof(pkt), &a, "10.30.0.1");
+	memset(pkt + n, 0xee, 16);
+	mn_agent_input(&g, pkt, n + 16);
+	assert_int_equal(nseen, 1);
 	assert_int_equal(g.adv_bad, 1);
 	eloop_free(l);
 }
@@ -598,6 +644,7 @@ int main(void)
 	    cmocka_unit_test(conf_key_file_private),
 	    cmocka_unit_test(adv_becomes_event),
 	    cmocka_unit_test(adv_ignored),
+	    cmocka_unit_test(adv_malformed_ip),
 	    cmocka_unit_test(adv_from_our_ha_means_home),
 	    cmocka_unit_test(adv_prefix_lengths),
 	    cmocka_unit_test(adv_busy_keeps_agent),

@@ -26,8 +26,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/eloop.h"
+#include "common/ip4.h"
 #include "common/log.h"
 #include "common/nl.h"
 #include "mipd/conf.h"
@@ -192,6 +194,29 @@ static size_t echo_reply(uint8_t *p, struct in_addr from, struct in_addr to,
 	return n;
 }
 
+/* The keepalive check on an inner packet as the data path parses it. */
+static bool ka_reply(struct mn_keepalive *k, const uint8_t *p, size_t n)
+{
+	struct ip4_view v;
+	struct rbuf r;
+
+	rb_init(&r, p, n);
+	return ip4_parse(&r, &v) == 0 && mn_keepalive_reply(k, &v);
+}
+
+/* An IPv4 header's Total Length and checksum, after changing it. */
+static void fix_ip(uint8_t *p, size_t tot)
+{
+	uint16_t s;
+
+	p[2] = (uint8_t)(tot >> 8);
+	p[3] = (uint8_t)tot;
+	p[10] = p[11] = 0;
+	s = (uint16_t)~sum16(p, 20);
+	p[10] = (uint8_t)(s >> 8);
+	p[11] = (uint8_t)s;
+}
+
 static void keepalive_replies(void **state)
 {
 	struct eloop *l = eloop_new();
@@ -203,17 +228,28 @@ static void keepalive_replies(void **state)
 	mn_keepalive_init(&k, l, fake_send, NULL);
 	mn_keepalive_start_at(&k, hoa, ha, 5, S_NS);
 	n = echo_reply(p, ha, hoa, k.ident);
-	assert_true(mn_keepalive_reply(&k, p, n));
+	assert_true(ka_reply(&k, p, n));
 	assert_int_equal(k.replies, 1);
 	/* somebody's ping (another identifier), or not from the HA, or a
 	 * request rather than a reply: not ours */
 	n = echo_reply(p, ha, hoa, (uint16_t)(k.ident + 1));
-	assert_false(mn_keepalive_reply(&k, p, n));
+	assert_false(ka_reply(&k, p, n));
 	n = echo_reply(p, ip("10.40.0.2"), hoa, k.ident);
-	assert_false(mn_keepalive_reply(&k, p, n));
+	assert_false(ka_reply(&k, p, n));
 	n = mn_keepalive_build(p, sizeof(p), ha, hoa, k.ident, 1);
-	assert_false(mn_keepalive_reply(&k, p, n));
-	assert_false(mn_keepalive_reply(&k, p, 20));
+	assert_false(ka_reply(&k, p, n));
+	assert_false(ka_reply(&k, p, 20));
+	/* malformed: the echo header cut short by the Total Length (the
+	 * bytes after it are not the packet's), or not ICMP */
+	n = echo_reply(p, ha, hoa, k.ident);
+	for (size_t tot = 20; tot < 28; tot++) {
+		fix_ip(p, tot);
+		assert_false(ka_reply(&k, p, n));
+	}
+	n = echo_reply(p, ha, hoa, k.ident);
+	p[9] = IPPROTO_UDP;
+	fix_ip(p, n);
+	assert_false(ka_reply(&k, p, n));
 	assert_int_equal(k.replies, 1);
 	mn_keepalive_stop(&k);
 	eloop_free(l);

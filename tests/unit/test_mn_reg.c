@@ -593,6 +593,50 @@ static void ignored_replies(void **state)
 	assert_int_equal(r.state, MN_REG_REGISTERED);
 }
 
+static void do_unsigned_accept(void)
+{
+	reply(MIP4_ACCEPTED, 60, NULL);
+}
+
+static void do_wrong_key_accept(void)
+{
+	reply(MIP4_ACCEPTED, 60, &other_sa);
+}
+
+/* Replies that do not verify are logged, but a flood of them (anyone who
+ * sees our requests can send it) is one line per MN_REG_LOG_MS with a
+ * count of the ones left out, like the 131 lines. */
+static void ignored_replies_rate_limited(void **state)
+{
+	struct mn_reg_target t = target(MN_REG_DIRECT, "10.2.0.77");
+	const char *log;
+
+	assert_int_equal(mn_reg_start(&r, &t), 0);
+	log = capture(do_unsigned_accept);
+	assert_non_null(strstr(log, "ignored: no MN-HA authenticator"));
+	assert_null(strstr(log, "more since the last line"));
+	for (int i = 0; i < 3; i++) {
+		log = capture(do_unsigned_accept);
+		assert_null(strstr(log, "ignored"));
+	}
+	log = capture(do_wrong_key_accept);
+	assert_null(strstr(log, "ignored"));
+	/* the 131 lines have their own limit: not silenced by these */
+	log = capture(do_second_131);
+	assert_non_null(strstr(log, "MN-HA key (SPI 4096) is wrong"));
+	/* the interval is over: the next line says how many were left out */
+	r.log_ignored.next_ns = 0;
+	log = capture(do_wrong_key_accept);
+	assert_non_null(strstr(log, "ignored: "));
+	assert_non_null(strstr(log, " (4 more since the last line)"));
+	log = capture(do_unsigned_accept);
+	assert_null(strstr(log, "ignored"));
+	assert_int_equal(res.n, 0);
+	assert_int_equal(r.state, MN_REG_REQUESTING);
+	reply(MIP4_ACCEPTED, 60, &good_sa);
+	assert_int_equal(r.state, MN_REG_REGISTERED);
+}
+
 static void home_address_mismatch(void **state)
 {
 	struct mn_reg_conf c = base_conf();
@@ -1177,6 +1221,7 @@ int main(void)
 	    T(clock_skew_133),
 	    T(other_denial_backs_off),
 	    T(ignored_replies),
+	    T(ignored_replies_rate_limited),
 	    T(home_address_mismatch),
 	    T(deregistration),
 	    T(failed_probe_keeps_binding),

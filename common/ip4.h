@@ -1,14 +1,15 @@
 /*
- * ip4.h - the data plane's one IPv4 header parser, on the bounds-checked
- * reader (common/buf.h).  Every packet whose IP header mipd reads (the
- * tunnels, broadcast forwarding, solicitations, the foreign agent's view
- * of a request's frame) goes through it.
+ * ip4.h - the one IPv4 header parser, on the bounds-checked reader
+ * (common/buf.h).  Every packet whose IP header a daemon reads goes through
+ * it: mipd's tunnels, broadcast forwarding, solicitations and the foreign
+ * agent's view of a request's frame; mobiked's inner packets for the
+ * traffic selectors.
  *
  * Addresses stay in network byte order (as the binding cache keys them);
  * the other fields are in host order.
  */
-#ifndef MIPD_IP4_H
-#define MIPD_IP4_H
+#ifndef COMMON_IP4_H
+#define COMMON_IP4_H
 
 #include <arpa/inet.h>
 #include <stdbool.h>

@@ -406,15 +406,7 @@ void ike_rekey_init(struct ike_engine *e)
 
 void ike_rekey_arm(struct ike_engine *e)
 {
-	uint64_t life = (uint64_t)e->conf->ike_lifetime_s * 1000, jit = 0;
-	uint32_t r = 0;
-
-	if (!life)
-		return;
-	RAND_bytes((uint8_t *)&r, sizeof(r));
-	if (life / 20)
-		jit = r % (life / 20);
-	timer_arm_ms(e->loop, &e->irk.t_rekey, life * 9 / 10 - jit);
+	rekey_timer_arm(e, &e->irk.t_rekey, e->conf->ike_lifetime_s);
 }
 
 void ike_rekey_reset(struct ike_engine *e)

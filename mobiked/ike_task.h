@@ -321,6 +321,9 @@ unsigned child_count_old(const struct ike_engine *e);
 /* task_rekey.c: rekeying the CHILD_SA, both ways (1.3.3, 2.8). */
 void rekey_init(struct ike_engine *e);
 void rekey_arm(struct ike_engine *e);
+/* t at 90% of lifetime_s less jitter; lifetime 0: not armed. */
+void rekey_timer_arm(struct ike_engine *e, struct timer *t,
+		     uint32_t lifetime_s);
 void rekey_arm_soon(struct ike_engine *e); /* busy: try again shortly */
 void rekey_reset(struct ike_engine *e);
 int rekey_start(struct ike_engine *e);

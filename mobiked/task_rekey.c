@@ -88,9 +88,11 @@ void rekey_init(struct ike_engine *e)
 	timer_init(&e->rk.t_rekey, rekey_cb, e);
 }
 
-void rekey_arm(struct ike_engine *e)
+/* At 90% of the lifetime less up to 5% random jitter, so that the two ends
+ * (and many clients of one gateway) do not rekey at the same instant. */
+void rekey_timer_arm(struct ike_engine *e, struct timer *t, uint32_t lifetime_s)
 {
-	uint64_t life = (uint64_t)e->conf->child_lifetime_s * 1000, jit = 0;
+	uint64_t life = (uint64_t)lifetime_s * 1000, jit = 0;
 	uint32_t r = 0;
 
 	if (!life)
@@ -98,7 +100,12 @@ void rekey_arm(struct ike_engine *e)
 	RAND_bytes((uint8_t *)&r, sizeof(r));
 	if (life / 20)
 		jit = r % (life / 20);
-	timer_arm_ms(e->loop, &e->rk.t_rekey, life * 9 / 10 - jit);
+	timer_arm_ms(e->loop, t, life * 9 / 10 - jit);
+}
+
+void rekey_arm(struct ike_engine *e)
+{
+	rekey_timer_arm(e, &e->rk.t_rekey, e->conf->child_lifetime_s);
 }
 
 void rekey_arm_soon(struct ike_engine *e)
